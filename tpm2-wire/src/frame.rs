@@ -1,0 +1,254 @@
+//! Command and response framing: the 10-byte headers, the command writer and the response view.
+
+use core::ops::Range;
+
+use zerocopy::byteorder::big_endian::{U16, U32};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
+use crate::bits::usize_from_u32;
+use crate::{
+    AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag,
+    Unmarshal, WireError, Writer,
+};
+
+/// The size of a command or response header.
+pub const HEADER_LEN: usize = 10;
+
+/// A command or response header: tag, size, and command or response code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct Header {
+    /// TPM_ST_NO_SESSIONS or TPM_ST_SESSIONS.
+    pub tag: U16,
+    /// The size of the whole frame, header included.
+    pub size: U32,
+    /// The command code (TPM_CC) or response code (TPM_RC).
+    pub code: U32,
+}
+
+impl Header {
+    /// Views the header at the start of `bytes`.
+    pub fn parse(bytes: &[u8]) -> Result<&Self, WireError> {
+        Self::ref_from_prefix(bytes).map(|(h, _)| h).map_err(|_| WireError::FrameTooShort {
+            size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The frame size a response header announces, checked to be at least [`HEADER_LEN`]
+    /// and at most `capacity`. Drivers call this after reading the first 10 bytes.
+    pub fn response_size(bytes: &[u8], capacity: usize) -> Result<usize, WireError> {
+        let header = Self::parse(bytes)?;
+        let size = header.size.get();
+        if header.tag.get() == Tag::RSP_COMMAND.0 {
+            // TPM 1.2 framing: no TPM 2.0 response follows.
+            return Err(WireError::Tpm12Response { code: header.code.get() });
+        }
+        let len = usize::try_from(size).unwrap_or(usize::MAX);
+        if len < HEADER_LEN {
+            Err(WireError::FrameTooShort { size })
+        } else if len > capacity {
+            Err(WireError::SizeMismatch { declared: size, actual: capacity })
+        } else {
+            Ok(len)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Handles,
+    Parameters,
+}
+
+/// Builds a command frame in a caller's buffer: handles, then the authorization area, then
+/// parameters; [`CommandWriter::finish`] fills in `commandSize`.
+#[derive(Debug)]
+pub struct CommandWriter<'a> {
+    w: Writer<'a>,
+    phase: Phase,
+    auth: Option<Range<usize>>,
+}
+
+impl<'a> CommandWriter<'a> {
+    /// Starts a command with code `code` in `buf`.
+    pub fn new(buf: &'a mut [u8], code: CommandCode) -> Result<Self, WireError> {
+        let mut w = Writer::new(buf);
+        w.u16(Tag::NO_SESSIONS.0)?;
+        w.u32(0)?;
+        code.marshal(&mut w)?;
+        Ok(Self { w, phase: Phase::Handles, auth: None })
+    }
+
+    fn out_of_order(&self) -> WireError {
+        WireError::OutOfOrder { offset: self.w.position() }
+    }
+
+    /// Appends a handle to the handle area.
+    pub fn handle(&mut self, handle: Handle) -> Result<&mut Self, WireError> {
+        if self.phase != Phase::Handles || self.auth.is_some() {
+            return Err(self.out_of_order());
+        }
+        handle.marshal(&mut self.w)?;
+        Ok(self)
+    }
+
+    /// Writes the authorization area and switches the tag to TPM_ST_SESSIONS.
+    pub fn sessions(&mut self, sessions: &[AuthCommand<'_>]) -> Result<&mut Self, WireError> {
+        if self.phase != Phase::Handles || self.auth.is_some() {
+            return Err(self.out_of_order());
+        }
+        let start = self.w.position();
+        self.w.u32(0)?;
+        for session in sessions {
+            session.marshal(&mut self.w)?;
+        }
+        let end = self.w.position();
+        let size = u32::try_from(end.saturating_sub(start).saturating_sub(4)).unwrap_or(u32::MAX);
+        self.w.patch(start, &size.to_be_bytes())?;
+        self.w.patch(0, &Tag::SESSIONS.0.to_be_bytes())?;
+        self.auth = Some(start..end);
+        self.phase = Phase::Parameters;
+        Ok(self)
+    }
+
+    /// Appends a parameter.
+    pub fn param<T: Marshal + ?Sized>(&mut self, value: &T) -> Result<&mut Self, WireError> {
+        self.phase = Phase::Parameters;
+        value.marshal(&mut self.w)?;
+        Ok(self)
+    }
+
+    /// The underlying writer, for parameters written field by field.
+    pub fn params(&mut self) -> &mut Writer<'a> {
+        self.phase = Phase::Parameters;
+        &mut self.w
+    }
+
+    /// Where the authorization area is in the frame, so that secrets in it can be wiped.
+    #[must_use]
+    pub fn auth_range(&self) -> Option<Range<usize>> {
+        self.auth.clone()
+    }
+
+    /// Fills in `commandSize` and returns the frame's length.
+    pub fn finish(mut self) -> Result<usize, WireError> {
+        let len = self.w.position();
+        let size = u32::try_from(len).unwrap_or(u32::MAX);
+        self.w.patch(2, &size.to_be_bytes())?;
+        Ok(len)
+    }
+}
+
+/// A checked view of a TPM 2.0 response frame.
+///
+/// [`Response::parse`] validates the header against the bytes and splits the body into
+/// handles, parameters and authorization area. An error response is header-only, so its body
+/// parts are empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response<'a> {
+    tag: Tag,
+    code: ResponseCode,
+    handles: &'a [u8],
+    parameters: &'a [u8],
+    parameters_offset: usize,
+    auth: &'a [u8],
+    auth_offset: usize,
+}
+
+impl<'a> Response<'a> {
+    /// Parses `frame`, which must be exactly one response, for a command whose response has
+    /// `handle_count` handles.
+    pub fn parse(frame: &'a [u8], handle_count: usize) -> Result<Self, WireError> {
+        let header = Header::parse(frame)?;
+        let (tag, size, code) =
+            (Tag(header.tag.get()), header.size.get(), ResponseCode(header.code.get()));
+        if tag == Tag::RSP_COMMAND {
+            return Err(WireError::Tpm12Response { code: code.0 });
+        }
+        if tag != Tag::NO_SESSIONS && tag != Tag::SESSIONS {
+            return Err(WireError::BadTag { offset: 0, tag: tag.0 });
+        }
+        if usize_from_u32(size) < HEADER_LEN {
+            return Err(WireError::FrameTooShort { size });
+        }
+        if usize_from_u32(size) != frame.len() {
+            return Err(WireError::SizeMismatch { declared: size, actual: frame.len() });
+        }
+        let mut r = Reader::at(frame.get(HEADER_LEN..).unwrap_or_default(), HEADER_LEN);
+        let mut out = Self {
+            tag,
+            code,
+            handles: &[],
+            parameters: &[],
+            parameters_offset: HEADER_LEN,
+            auth: &[],
+            auth_offset: HEADER_LEN,
+        };
+        if !code.is_success() {
+            return if r.is_empty() { Ok(out) } else { Err(WireError::ErrorWithBody { size }) };
+        }
+        out.handles = r.bytes(handle_count.saturating_mul(4))?;
+        if tag == Tag::SESSIONS {
+            let len = r.u32()?;
+            out.parameters_offset = r.offset();
+            out.parameters = r.bytes(usize::try_from(len).unwrap_or(usize::MAX))?;
+            out.auth_offset = r.offset();
+            out.auth = r.peek_rest();
+            while !r.is_empty() {
+                AuthResponse::unmarshal(&mut r)?;
+            }
+        } else {
+            out.parameters_offset = r.offset();
+            out.parameters = r.peek_rest();
+        }
+        Ok(out)
+    }
+
+    /// The response tag.
+    #[must_use]
+    pub const fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The response code.
+    #[must_use]
+    pub const fn code(&self) -> ResponseCode {
+        self.code
+    }
+
+    /// Handle `index` (from 0) of the handle area.
+    #[must_use]
+    pub fn handle(&self, index: usize) -> Option<Handle> {
+        let at = index.checked_mul(4)?;
+        let bytes = self.handles.get(at..at.checked_add(4)?)?;
+        Reader::new(bytes).u32().ok().map(Handle)
+    }
+
+    /// A reader over the parameter area. Callers end with [`Reader::finish`] to reject
+    /// trailing bytes.
+    #[must_use]
+    pub fn parameters(&self) -> Reader<'a> {
+        Reader::at(self.parameters, self.parameters_offset)
+    }
+
+    /// The sessions of the authorization area.
+    #[must_use]
+    pub fn sessions(&self) -> Sessions<'a> {
+        Sessions(Reader::at(self.auth, self.auth_offset))
+    }
+}
+
+/// The sessions of a response's authorization area.
+#[derive(Debug, Clone)]
+pub struct Sessions<'a>(Reader<'a>);
+
+impl<'a> Iterator for Sessions<'a> {
+    type Item = AuthResponse<'a>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        // Validated by `Response::parse`.
+        AuthResponse::unmarshal(&mut self.0).ok()
+    }
+}

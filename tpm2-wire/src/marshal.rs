@@ -1,0 +1,130 @@
+//! The two traits every TPM structure implements.
+
+use crate::{Reader, WireError, Writer};
+
+/// Encodes a value in TPM wire format.
+pub trait Marshal {
+    /// Appends the value's bytes to `w`.
+    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError>;
+}
+
+/// Decodes a value in TPM wire format, borrowing variable-length parts from the input.
+pub trait Unmarshal<'a>: Sized {
+    /// Reads one value from `r`.
+    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError>;
+
+    /// Reads one value that must span all of `bytes`.
+    fn from_bytes(bytes: &'a [u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes);
+        let v = Self::unmarshal(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
+macro_rules! primitive {
+    ($($ty:ident),*) => {$(
+        impl Marshal for $ty {
+            fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+                w.$ty(*self)
+            }
+        }
+        impl Unmarshal<'_> for $ty {
+            fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
+                r.$ty()
+            }
+        }
+    )*};
+}
+primitive!(u8, u16, u32, u64);
+
+impl Marshal for bool {
+    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        w.u8(u8::from(*self))
+    }
+}
+
+impl Unmarshal<'_> for bool {
+    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        r.bool()
+    }
+}
+
+/// Declares a TPM constant set as a newtype with associated constants, the way rustls declares
+/// open wire enums: unknown values survive decoding and print in hex.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident($ty:ident) {
+            $( $(#[$cmeta:meta])* $konst:ident = $value:literal, $spec:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub struct $name(pub $ty);
+
+        impl $name {
+            $(
+                #[doc = concat!("`", $spec, "`")]
+                $(#[$cmeta])*
+                pub const $konst: Self = Self($value);
+            )*
+
+            /// The specification's name for this value, if it has one.
+            #[must_use]
+            pub const fn name(self) -> Option<&'static str> {
+                match self.0 {
+                    $( $value => Some($spec), )*
+                    _ => None,
+                }
+            }
+
+            /// The raw value.
+            #[must_use]
+            pub const fn get(self) -> $ty {
+                self.0
+            }
+        }
+
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                Self(v)
+            }
+        }
+
+        impl From<$name> for $ty {
+            fn from(v: $name) -> Self {
+                v.0
+            }
+        }
+
+        impl core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Display::fmt(self, f)
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match self.name() {
+                    Some(name) => f.write_str(name),
+                    None => write!(f, "{:#x}", self.0),
+                }
+            }
+        }
+
+        impl $crate::Marshal for $name {
+            fn marshal(&self, w: &mut $crate::Writer<'_>) -> Result<(), $crate::WireError> {
+                w.$ty(self.0)
+            }
+        }
+
+        impl $crate::Unmarshal<'_> for $name {
+            fn unmarshal(r: &mut $crate::Reader<'_>) -> Result<Self, $crate::WireError> {
+                r.$ty().map(Self)
+            }
+        }
+    };
+}
+pub(crate) use open_enum;

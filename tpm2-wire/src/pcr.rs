@@ -1,0 +1,103 @@
+//! PCR selections and tagged digests: TPMS_PCR_SELECTION, TPMT_HA and their lists.
+
+use crate::{AlgId, Digest, List, Marshal, Reader, Unmarshal, WireError, Writer};
+
+/// The largest PCR select bitmap accepted (64 PCRs).
+pub const PCR_SELECT_MAX: u8 = 8;
+
+/// A bank and a bitmap of PCRs in it (TPMS_PCR_SELECTION).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PcrSelection<'a> {
+    /// The bank's hash algorithm.
+    pub hash: AlgId,
+    /// The bitmap: bit `n % 8` of byte `n / 8` selects PCR `n`.
+    pub select: &'a [u8],
+}
+
+impl PcrSelection<'_> {
+    /// Whether PCR `index` is selected.
+    #[must_use]
+    pub fn is_selected(&self, index: u32) -> bool {
+        let byte = usize::try_from(index / 8).ok().and_then(|i| self.select.get(i));
+        byte.is_some_and(|b| b & (1 << (index % 8)) != 0)
+    }
+}
+
+impl Marshal for PcrSelection<'_> {
+    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        let size = u8::try_from(self.select.len()).ok().filter(|&n| n <= PCR_SELECT_MAX);
+        let Some(size) = size else {
+            return Err(WireError::TooLarge {
+                offset: w.position(),
+                value: u32::try_from(self.select.len()).unwrap_or(u32::MAX),
+                max: PCR_SELECT_MAX.into(),
+            });
+        };
+        self.hash.marshal(w)?;
+        w.u8(size)?;
+        w.bytes(self.select)
+    }
+}
+
+impl<'a> Unmarshal<'a> for PcrSelection<'a> {
+    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let hash = AlgId::unmarshal(r)?;
+        let offset = r.offset();
+        let size = r.u8()?;
+        if size > PCR_SELECT_MAX {
+            return Err(WireError::TooLarge {
+                offset,
+                value: size.into(),
+                max: PCR_SELECT_MAX.into(),
+            });
+        }
+        Ok(Self { hash, select: r.bytes(size.into())? })
+    }
+}
+
+/// TPML_PCR_SELECTION: up to 16 banks.
+pub type PcrSelectionList<'a> = List<'a, PcrSelection<'a>, 16>;
+
+/// TPML_DIGEST: up to 8 digests.
+pub type DigestList<'a> = List<'a, Digest<'a>, 8>;
+
+/// A digest tagged with its algorithm (TPMT_HA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TaggedHash<'a> {
+    /// The hash algorithm.
+    pub alg: AlgId,
+    /// The digest; its length must be the algorithm's digest size.
+    pub digest: &'a [u8],
+}
+
+impl Marshal for TaggedHash<'_> {
+    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+        let offset = w.position();
+        let size = self.alg.digest_size().ok_or(WireError::BadSelector {
+            offset,
+            value: self.alg.0.into(),
+        })?;
+        if usize::from(size) != self.digest.len() {
+            return Err(WireError::BadValue {
+                offset,
+                value: u32::try_from(self.digest.len()).unwrap_or(u32::MAX),
+            });
+        }
+        self.alg.marshal(w)?;
+        w.bytes(self.digest)
+    }
+}
+
+impl<'a> Unmarshal<'a> for TaggedHash<'a> {
+    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let offset = r.offset();
+        let alg = AlgId::unmarshal(r)?;
+        let size = alg.digest_size().ok_or(WireError::BadSelector { offset, value: alg.0.into() })?;
+        Ok(Self { alg, digest: r.bytes(size.into())? })
+    }
+}
+
+/// TPML_DIGEST_VALUES: one digest per bank, up to 16.
+pub type DigestValues<'a> = List<'a, TaggedHash<'a>, 16>;
