@@ -2,6 +2,11 @@
 //!
 //! Never published, never linked into firmware. Every peer here is a real implementation
 //! installed from Debian packages (see the `xtask` crate); a missing peer fails loudly with
-//! the command that installs it.
+//! the command that installs it. Foreign-function calls are confined to the `*_sys`-style
+//! modules that say `allow(unsafe_code)`, each block with a `// SAFETY:` comment.
+#![deny(unsafe_code)]
+// A host-only test crate: std is its home, and its helpers panic on a broken peer by design.
+#![allow(clippy::std_instead_of_core, clippy::missing_panics_doc)]
 
+pub mod strategies;
 pub mod tss2;

@@ -1,8 +1,8 @@
 //! TPMS_CAPABILITY_DATA: what TPM2_GetCapability returns.
 
 use crate::{
-    AlgId, AlgorithmAttributes, Capability, CommandAttributes, CommandCode, EccCurve, Handle,
-    List, Marshal, PcrSelectionList, Property, Reader, Unmarshal, WireError, Writer,
+    AlgId, AlgorithmAttributes, Capability, CommandAttributes, CommandCode, EccCurve, Handle, List,
+    Marshal, PcrSelectionList, Property, Reader, Unmarshal, WireError, Writer,
 };
 
 /// The most entries a capability list may hold (bounded further by the response size).
@@ -27,7 +27,10 @@ impl Marshal for AlgProperty {
 
 impl Unmarshal<'_> for AlgProperty {
     fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self { alg: AlgId::unmarshal(r)?, attributes: AlgorithmAttributes::unmarshal(r)? })
+        Ok(Self {
+            alg: AlgId::unmarshal(r)?,
+            attributes: AlgorithmAttributes::unmarshal(r)?,
+        })
     }
 }
 
@@ -50,7 +53,10 @@ impl Marshal for TaggedProperty {
 
 impl Unmarshal<'_> for TaggedProperty {
     fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self { property: Property::unmarshal(r)?, value: r.u32()? })
+        Ok(Self {
+            property: Property::unmarshal(r)?,
+            value: r.u32()?,
+        })
     }
 }
 
@@ -121,7 +127,12 @@ impl<'a> Unmarshal<'a> for CapabilityData<'a> {
             Capability::PCRS => Self::Pcrs(List::unmarshal(r)?),
             Capability::TPM_PROPERTIES => Self::Properties(List::unmarshal(r)?),
             Capability::ECC_CURVES => Self::EccCurves(List::unmarshal(r)?),
-            other => return Err(WireError::BadSelector { offset, value: other.0 }),
+            other => {
+                return Err(WireError::BadSelector {
+                    offset,
+                    value: other.0,
+                });
+            }
         })
     }
 }

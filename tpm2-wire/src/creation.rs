@@ -2,8 +2,8 @@
 //! TPMS_CREATION_DATA and TPMT_TK_CREATION.
 
 use crate::{
-    AlgId, Auth, Data, Digest, Handle, LocalityAttributes, Marshal, Name, PcrSelectionList,
-    Reader, SensitiveData, Tag, Unmarshal, WireError, Writer,
+    AlgId, Auth, Data, Digest, Handle, LocalityAttributes, Marshal, Name, PcrSelectionList, Reader,
+    SensitiveData, Tag, Unmarshal, WireError, Writer,
 };
 
 /// The caller-chosen sensitive part of a new object (TPMS_SENSITIVE_CREATE). Wrap it in
@@ -26,7 +26,10 @@ impl Marshal for SensitiveCreate<'_> {
 
 impl<'a> Unmarshal<'a> for SensitiveCreate<'a> {
     fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self { user_auth: Auth::unmarshal(r)?, data: SensitiveData::unmarshal(r)? })
+        Ok(Self {
+            user_auth: Auth::unmarshal(r)?,
+            data: SensitiveData::unmarshal(r)?,
+        })
     }
 }
 
@@ -102,6 +105,9 @@ impl<'a> Unmarshal<'a> for CreationTicket<'a> {
         if tag != Tag::CREATION {
             return Err(WireError::BadTag { offset, tag: tag.0 });
         }
-        Ok(Self { hierarchy: Handle::unmarshal(r)?, digest: Digest::unmarshal(r)? })
+        Ok(Self {
+            hierarchy: Handle::unmarshal(r)?,
+            digest: Digest::unmarshal(r)?,
+        })
     }
 }

@@ -101,11 +101,19 @@ pub enum WireError {
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::BufferFull { offset, needed, available } => write!(
+            Self::BufferFull {
+                offset,
+                needed,
+                available,
+            } => write!(
                 f,
                 "buffer full at offset {offset}: {needed} bytes needed, {available} available"
             ),
-            Self::Truncated { offset, needed, available } => write!(
+            Self::Truncated {
+                offset,
+                needed,
+                available,
+            } => write!(
                 f,
                 "input truncated at offset {offset}: {needed} bytes needed, {available} available"
             ),
@@ -113,7 +121,10 @@ impl fmt::Display for WireError {
                 write!(f, "{count} unexpected trailing bytes at offset {offset}")
             }
             Self::TooLarge { offset, value, max } => {
-                write!(f, "size or count {value} at offset {offset} exceeds the maximum {max}")
+                write!(
+                    f,
+                    "size or count {value} at offset {offset} exceeds the maximum {max}"
+                )
             }
             Self::FrameTooShort { size } => {
                 write!(f, "frame size {size} is smaller than the 10-byte header")
@@ -128,10 +139,16 @@ impl fmt::Display for WireError {
                 "TPM 1.2 response (tag 0x00c4, return code {code:#x}): the device is not a TPM 2.0"
             ),
             Self::ErrorWithBody { size } => {
-                write!(f, "error response of {size} bytes: an error response is header-only")
+                write!(
+                    f,
+                    "error response of {size} bytes: an error response is header-only"
+                )
             }
             Self::BadSelector { offset, value } => {
-                write!(f, "unsupported union selector {value:#x} at offset {offset}")
+                write!(
+                    f,
+                    "unsupported union selector {value:#x} at offset {offset}"
+                )
             }
             Self::BadValue { offset, value } => {
                 write!(f, "invalid value {value:#x} at offset {offset}")

@@ -7,15 +7,17 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::bits::usize_from_u32;
 use crate::{
-    AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag,
-    Unmarshal, WireError, Writer,
+    AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag, Unmarshal,
+    WireError, Writer,
 };
 
 /// The size of a command or response header.
 pub const HEADER_LEN: usize = 10;
 
 /// A command or response header: tag, size, and command or response code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
 #[repr(C)]
 pub struct Header {
     /// TPM_ST_NO_SESSIONS or TPM_ST_SESSIONS.
@@ -29,9 +31,11 @@ pub struct Header {
 impl Header {
     /// Views the header at the start of `bytes`.
     pub fn parse(bytes: &[u8]) -> Result<&Self, WireError> {
-        Self::ref_from_prefix(bytes).map(|(h, _)| h).map_err(|_| WireError::FrameTooShort {
-            size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-        })
+        Self::ref_from_prefix(bytes)
+            .map(|(h, _)| h)
+            .map_err(|_| WireError::FrameTooShort {
+                size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+            })
     }
 
     /// The frame size a response header announces, checked to be at least [`HEADER_LEN`]
@@ -41,13 +45,18 @@ impl Header {
         let size = header.size.get();
         if header.tag.get() == Tag::RSP_COMMAND.0 {
             // TPM 1.2 framing: no TPM 2.0 response follows.
-            return Err(WireError::Tpm12Response { code: header.code.get() });
+            return Err(WireError::Tpm12Response {
+                code: header.code.get(),
+            });
         }
         let len = usize::try_from(size).unwrap_or(usize::MAX);
         if len < HEADER_LEN {
             Err(WireError::FrameTooShort { size })
         } else if len > capacity {
-            Err(WireError::SizeMismatch { declared: size, actual: capacity })
+            Err(WireError::SizeMismatch {
+                declared: size,
+                actual: capacity,
+            })
         } else {
             Ok(len)
         }
@@ -76,11 +85,17 @@ impl<'a> CommandWriter<'a> {
         w.u16(Tag::NO_SESSIONS.0)?;
         w.u32(0)?;
         code.marshal(&mut w)?;
-        Ok(Self { w, phase: Phase::Handles, auth: None })
+        Ok(Self {
+            w,
+            phase: Phase::Handles,
+            auth: None,
+        })
     }
 
     fn out_of_order(&self) -> WireError {
-        WireError::OutOfOrder { offset: self.w.position() }
+        WireError::OutOfOrder {
+            offset: self.w.position(),
+        }
     }
 
     /// Appends a handle to the handle area.
@@ -160,19 +175,28 @@ impl<'a> Response<'a> {
     /// `handle_count` handles.
     pub fn parse(frame: &'a [u8], handle_count: usize) -> Result<Self, WireError> {
         let header = Header::parse(frame)?;
-        let (tag, size, code) =
-            (Tag(header.tag.get()), header.size.get(), ResponseCode(header.code.get()));
+        let (tag, size, code) = (
+            Tag(header.tag.get()),
+            header.size.get(),
+            ResponseCode(header.code.get()),
+        );
         if tag == Tag::RSP_COMMAND {
             return Err(WireError::Tpm12Response { code: code.0 });
         }
         if tag != Tag::NO_SESSIONS && tag != Tag::SESSIONS {
-            return Err(WireError::BadTag { offset: 0, tag: tag.0 });
+            return Err(WireError::BadTag {
+                offset: 0,
+                tag: tag.0,
+            });
         }
         if usize_from_u32(size) < HEADER_LEN {
             return Err(WireError::FrameTooShort { size });
         }
         if usize_from_u32(size) != frame.len() {
-            return Err(WireError::SizeMismatch { declared: size, actual: frame.len() });
+            return Err(WireError::SizeMismatch {
+                declared: size,
+                actual: frame.len(),
+            });
         }
         let mut r = Reader::at(frame.get(HEADER_LEN..).unwrap_or_default(), HEADER_LEN);
         let mut out = Self {
@@ -185,7 +209,11 @@ impl<'a> Response<'a> {
             auth_offset: HEADER_LEN,
         };
         if !code.is_success() {
-            return if r.is_empty() { Ok(out) } else { Err(WireError::ErrorWithBody { size }) };
+            return if r.is_empty() {
+                Ok(out)
+            } else {
+                Err(WireError::ErrorWithBody { size })
+            };
         }
         out.handles = r.bytes(handle_count.saturating_mul(4))?;
         if tag == Tag::SESSIONS {

@@ -17,7 +17,12 @@ pub struct List<'a, T, const MAX: u32> {
 
 #[derive(Clone, Copy)]
 enum Repr<'a, T> {
-    Wire { count: u32, bytes: &'a [u8], offset: usize, _t: PhantomData<T> },
+    Wire {
+        count: u32,
+        bytes: &'a [u8],
+        offset: usize,
+        _t: PhantomData<T>,
+    },
     Items(&'a [T]),
 }
 
@@ -25,13 +30,21 @@ impl<'a, T, const MAX: u32> List<'a, T, MAX> {
     /// A list of the given entries, or `None` if there are more than `MAX`.
     #[must_use]
     pub fn new(items: &'a [T]) -> Option<Self> {
-        if items.len() <= usize_from_u32(MAX) { Some(Self { repr: Repr::Items(items) }) } else { None }
+        if items.len() <= usize_from_u32(MAX) {
+            Some(Self {
+                repr: Repr::Items(items),
+            })
+        } else {
+            None
+        }
     }
 
     /// The empty list.
     #[must_use]
     pub const fn empty() -> Self {
-        Self { repr: Repr::Items(&[]) }
+        Self {
+            repr: Repr::Items(&[]),
+        }
     }
 
     /// The number of entries.
@@ -55,9 +68,15 @@ impl<'a, T: Unmarshal<'a> + Copy, const MAX: u32> List<'a, T, MAX> {
     #[must_use]
     pub fn iter(&self) -> Iter<'a, T> {
         match self.repr {
-            Repr::Wire { count, bytes, offset, .. } => {
-                Iter::Wire { reader: Reader::at(bytes, offset), left: count }
-            }
+            Repr::Wire {
+                count,
+                bytes,
+                offset,
+                ..
+            } => Iter::Wire {
+                reader: Reader::at(bytes, offset),
+                left: count,
+            },
             Repr::Items(items) => Iter::Items(items.iter()),
         }
     }
@@ -121,7 +140,7 @@ impl<'a, T: Unmarshal<'a> + Copy + defmt::Format, const MAX: u32> defmt::Format
 {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(f, "[");
-        for item in self.iter() {
+        for item in self {
             defmt::write!(f, "{}, ", item);
         }
         defmt::write!(f, "]");
@@ -138,7 +157,11 @@ impl<T: Marshal, const MAX: u32> Marshal for List<'_, T, MAX> {
             Repr::Items(items) => {
                 let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
                 if count > MAX {
-                    return Err(WireError::TooLarge { offset: w.position(), value: count, max: MAX });
+                    return Err(WireError::TooLarge {
+                        offset: w.position(),
+                        value: count,
+                        max: MAX,
+                    });
                 }
                 w.u32(count)?;
                 items.iter().try_for_each(|item| item.marshal(w))
@@ -157,6 +180,13 @@ impl<'a, T: Unmarshal<'a>, const MAX: u32> Unmarshal<'a> for List<'a, T, MAX> {
         }
         let used = start.len().saturating_sub(r.remaining());
         let bytes = start.get(..used).unwrap_or_default();
-        Ok(Self { repr: Repr::Wire { count, bytes, offset, _t: PhantomData } })
+        Ok(Self {
+            repr: Repr::Wire {
+                count,
+                bytes,
+                offset,
+                _t: PhantomData,
+            },
+        })
     }
 }

@@ -19,14 +19,18 @@ impl PcrSelection<'_> {
     /// Whether PCR `index` is selected.
     #[must_use]
     pub fn is_selected(&self, index: u32) -> bool {
-        let byte = usize::try_from(index / 8).ok().and_then(|i| self.select.get(i));
+        let byte = usize::try_from(index / 8)
+            .ok()
+            .and_then(|i| self.select.get(i));
         byte.is_some_and(|b| b & (1 << (index % 8)) != 0)
     }
 }
 
 impl Marshal for PcrSelection<'_> {
     fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        let size = u8::try_from(self.select.len()).ok().filter(|&n| n <= PCR_SELECT_MAX);
+        let size = u8::try_from(self.select.len())
+            .ok()
+            .filter(|&n| n <= PCR_SELECT_MAX);
         let Some(size) = size else {
             return Err(WireError::TooLarge {
                 offset: w.position(),
@@ -52,7 +56,10 @@ impl<'a> Unmarshal<'a> for PcrSelection<'a> {
                 max: PCR_SELECT_MAX.into(),
             });
         }
-        Ok(Self { hash, select: r.bytes(size.into())? })
+        Ok(Self {
+            hash,
+            select: r.bytes(size.into())?,
+        })
     }
 }
 
@@ -94,8 +101,14 @@ impl<'a> Unmarshal<'a> for TaggedHash<'a> {
     fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
         let offset = r.offset();
         let alg = AlgId::unmarshal(r)?;
-        let size = alg.digest_size().ok_or(WireError::BadSelector { offset, value: alg.0.into() })?;
-        Ok(Self { alg, digest: r.bytes(size.into())? })
+        let size = alg.digest_size().ok_or(WireError::BadSelector {
+            offset,
+            value: alg.0.into(),
+        })?;
+        Ok(Self {
+            alg,
+            digest: r.bytes(size.into())?,
+        })
     }
 }
 

@@ -9,7 +9,10 @@ use crate::{
 };
 
 fn bad_selector(offset: usize, alg: AlgId) -> WireError {
-    WireError::BadSelector { offset, value: alg.0.into() }
+    WireError::BadSelector {
+        offset,
+        value: alg.0.into(),
+    }
 }
 
 /// A symmetric algorithm for an object (TPMT_SYM_DEF_OBJECT).
@@ -26,9 +29,17 @@ pub struct SymDefObject {
 
 impl SymDefObject {
     /// No symmetric algorithm.
-    pub const NULL: Self = Self { algorithm: AlgId::NULL, key_bits: 0, mode: AlgId::NULL };
+    pub const NULL: Self = Self {
+        algorithm: AlgId::NULL,
+        key_bits: 0,
+        mode: AlgId::NULL,
+    };
     /// AES-128 in CFB mode, the storage and EK default.
-    pub const AES_128_CFB: Self = Self { algorithm: AlgId::AES, key_bits: 128, mode: AlgId::CFB };
+    pub const AES_128_CFB: Self = Self {
+        algorithm: AlgId::AES,
+        key_bits: 128,
+        mode: AlgId::CFB,
+    };
 }
 
 impl Marshal for SymDefObject {
@@ -48,7 +59,11 @@ impl Unmarshal<'_> for SymDefObject {
         if algorithm == AlgId::NULL {
             return Ok(Self::NULL);
         }
-        Ok(Self { algorithm, key_bits: r.u16()?, mode: AlgId::unmarshal(r)? })
+        Ok(Self {
+            algorithm,
+            key_bits: r.u16()?,
+            mode: AlgId::unmarshal(r)?,
+        })
     }
 }
 
@@ -93,7 +108,10 @@ impl SchemeUnion {
         match (self, scheme) {
             (Self::Rsa, AlgId::RSAES) => Some(Details::None),
             (Self::Rsa, AlgId::RSASSA | AlgId::RSAPSS | AlgId::OAEP)
-            | (Self::Ecc, AlgId::ECDSA | AlgId::ECDH | AlgId::ECSCHNORR | AlgId::SM2 | AlgId::ECMQV)
+            | (
+                Self::Ecc,
+                AlgId::ECDSA | AlgId::ECDH | AlgId::ECSCHNORR | AlgId::SM2 | AlgId::ECMQV,
+            )
             | (Self::KeyedHash, AlgId::HMAC)
             | (
                 Self::Kdf,
@@ -109,11 +127,16 @@ impl SchemeUnion {
 
 impl Scheme {
     /// No scheme.
-    pub const NULL: Self = Self { scheme: AlgId::NULL, hash: AlgId::NULL, extra: 0 };
+    pub const NULL: Self = Self {
+        scheme: AlgId::NULL,
+        hash: AlgId::NULL,
+        extra: 0,
+    };
 
     fn marshal_as(self, union: SchemeUnion, w: &mut Writer<'_>) -> Result<(), WireError> {
-        let details =
-            union.details(self.scheme).ok_or_else(|| bad_selector(w.position(), self.scheme))?;
+        let details = union
+            .details(self.scheme)
+            .ok_or_else(|| bad_selector(w.position(), self.scheme))?;
         self.scheme.marshal(w)?;
         if details != Details::None {
             self.hash.marshal(w)?;
@@ -127,8 +150,13 @@ impl Scheme {
     fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
         let offset = r.offset();
         let scheme = AlgId::unmarshal(r)?;
-        let details = union.details(scheme).ok_or_else(|| bad_selector(offset, scheme))?;
-        let mut out = Self { scheme, ..Self::NULL };
+        let details = union
+            .details(scheme)
+            .ok_or_else(|| bad_selector(offset, scheme))?;
+        let mut out = Self {
+            scheme,
+            ..Self::NULL
+        };
         if details != Details::None {
             out.hash = AlgId::unmarshal(r)?;
         }
@@ -186,7 +214,10 @@ impl Marshal for EccPoint<'_> {
 
 impl<'a> Unmarshal<'a> for EccPoint<'a> {
     fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self { x: EccParameter::unmarshal(r)?, y: EccParameter::unmarshal(r)? })
+        Ok(Self {
+            x: EccParameter::unmarshal(r)?,
+            y: EccParameter::unmarshal(r)?,
+        })
     }
 }
 
@@ -321,6 +352,11 @@ impl<'a> Unmarshal<'a> for Public<'a> {
             },
             other => return Err(bad_selector(offset, other)),
         };
-        Ok(Self { name_alg, attributes, auth_policy, parameters })
+        Ok(Self {
+            name_alg,
+            attributes,
+            auth_policy,
+            parameters,
+        })
     }
 }

@@ -22,7 +22,10 @@ impl<'a> Reader<'a> {
     /// A reader over `bytes`, whose first byte is at `offset` in the enclosing frame.
     #[must_use]
     pub const fn at(bytes: &'a [u8], offset: usize) -> Self {
-        Self { rest: bytes, offset }
+        Self {
+            rest: bytes,
+            offset,
+        }
     }
 
     /// The offset of the next byte to be read.
@@ -98,7 +101,10 @@ impl<'a> Reader<'a> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
-            v => Err(WireError::BadValue { offset, value: v.into() }),
+            v => Err(WireError::BadValue {
+                offset,
+                value: v.into(),
+            }),
         }
     }
 
@@ -107,7 +113,11 @@ impl<'a> Reader<'a> {
         let offset = self.offset;
         let size = self.u16()?;
         if size > max {
-            return Err(WireError::TooLarge { offset, value: size.into(), max: max.into() });
+            return Err(WireError::TooLarge {
+                offset,
+                value: size.into(),
+                max: max.into(),
+            });
         }
         self.bytes(size.into())
     }
@@ -125,7 +135,11 @@ impl<'a> Reader<'a> {
         let offset = self.offset;
         let count = self.u32()?;
         if count > max {
-            return Err(WireError::TooLarge { offset, value: count, max });
+            return Err(WireError::TooLarge {
+                offset,
+                value: count,
+                max,
+            });
         }
         Ok(count)
     }
@@ -135,7 +149,10 @@ impl<'a> Reader<'a> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(WireError::TrailingBytes { offset: self.offset, count: self.rest.len() })
+            Err(WireError::TrailingBytes {
+                offset: self.offset,
+                count: self.rest.len(),
+            })
         }
     }
 }

@@ -43,7 +43,11 @@ impl<'a> Writer<'a> {
                 self.pos = self.pos.saturating_add(n);
                 Ok(space)
             }
-            None => Err(WireError::BufferFull { offset: self.pos, needed: n, available }),
+            None => Err(WireError::BufferFull {
+                offset: self.pos,
+                needed: n,
+                available,
+            }),
         }
     }
 
@@ -98,8 +102,11 @@ impl<'a> Writer<'a> {
         self.u16(0)?;
         body(self)?;
         let len = self.pos.saturating_sub(at).saturating_sub(2);
-        let len = u16::try_from(len)
-            .map_err(|_| WireError::TooLarge { offset: at, value: u32::MAX, max: u16::MAX.into() })?;
+        let len = u16::try_from(len).map_err(|_| WireError::TooLarge {
+            offset: at,
+            value: u32::MAX,
+            max: u16::MAX.into(),
+        })?;
         self.patch(at, &len.to_be_bytes())
     }
 

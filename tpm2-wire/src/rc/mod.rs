@@ -240,7 +240,11 @@ impl ResponseCode {
         if rc & FMT1 != 0 {
             let n = low_u8((rc >> 8) & 0xF);
             let subject = if rc & PARAM != 0 {
-                if n == 0 { Subject::Unspecified } else { Subject::Parameter(n) }
+                if n == 0 {
+                    Subject::Unspecified
+                } else {
+                    Subject::Parameter(n)
+                }
             } else if n == 0 || n == 8 {
                 Subject::Unspecified
             } else if n < 8 {
@@ -248,7 +252,10 @@ impl ResponseCode {
             } else {
                 Subject::Session(n.wrapping_sub(8))
             };
-            return RcKind::Format1 { error: Fmt1Error::from_number(low_u8(rc & 0x3F)), subject };
+            return RcKind::Format1 {
+                error: Fmt1Error::from_number(low_u8(rc & 0x3F)),
+                subject,
+            };
         }
         let warning = rc & WARN != 0;
         let number = low_u8(rc & 0x7F);
@@ -286,7 +293,10 @@ impl ResponseCode {
     /// Whether this is a TPM 2.0 warning: the command was not executed, and may succeed later.
     #[must_use]
     pub const fn is_warning(self) -> bool {
-        matches!(self.kind(), RcKind::Warning(_) | RcKind::Vendor { warning: true, .. })
+        matches!(
+            self.kind(),
+            RcKind::Warning(_) | RcKind::Vendor { warning: true, .. }
+        )
     }
 
     /// Whether sending the same command again, unchanged, may succeed without the caller doing
@@ -321,7 +331,10 @@ impl ResponseCode {
             RcKind::Error(e) => e.name(),
             RcKind::Warning(w) => w.name(),
             RcKind::Format1 { error, .. } => error.name(),
-            RcKind::Tpm12 { warning: false, number: 0x1E } => Some("TPM_RC_BAD_TAG"),
+            RcKind::Tpm12 {
+                warning: false,
+                number: 0x1E,
+            } => Some("TPM_RC_BAD_TAG"),
             RcKind::Vendor { .. } | RcKind::Tpm12 { .. } | RcKind::Tss { .. } => None,
         }
     }
@@ -358,7 +371,9 @@ impl fmt::Display for ResponseCode {
             Layer::Tpm | Layer::ResMgrTpm if err == 0 => f.write_str("success"),
             Layer::Tpm | Layer::ResMgrTpm => tpm_text(f, err),
             Layer::Fapi | Layer::Esapi | Layer::Sys | Layer::Mu | Layer::Tcti => {
-                let text = usize::from(low_u16(err)).checked_sub(1).and_then(|i| tables::TSS_BASE.get(i));
+                let text = usize::from(low_u16(err))
+                    .checked_sub(1)
+                    .and_then(|i| tables::TSS_BASE.get(i));
                 match (err, text) {
                     (0, _) => f.write_str("success"),
                     (_, Some(text)) => f.write_str(text),
@@ -381,14 +396,21 @@ fn tpm_text(f: &mut fmt::Formatter<'_>, err: u32) -> fmt::Result {
             ("session", n & 7)
         };
         f.write_str(what)?;
-        if index == 0 { f.write_str("(unk):")? } else { write!(f, "({index}):")? }
+        if index == 0 {
+            f.write_str("(unk):")?;
+        } else {
+            write!(f, "({index}):")?;
+        }
         let number = low_u8(err & 0x3F);
         return match Fmt1Error::from_number(number).description() {
             Some(text) => f.write_str(text),
             None => write!(f, "unknown error num: 0x{number:X}"),
         };
     }
-    let (class, tpm20) = (if err & WARN != 0 { "warn" } else { "error" }, err & VER1 != 0);
+    let (class, tpm20) = (
+        if err & WARN != 0 { "warn" } else { "error" },
+        err & VER1 != 0,
+    );
     let number = low_u8(err & 0x7F);
     if !tpm20 {
         return write!(f, "{class}(1.2): unknown version 1.2 error code");

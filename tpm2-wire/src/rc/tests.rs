@@ -8,22 +8,34 @@ extern crate std;
 
 #[test]
 fn field_log_codes_decode_to_their_meaning() {
-    assert_eq!(ResponseCode(0x921).kind(), RcKind::Warning(Warning::Lockout));
+    assert_eq!(
+        ResponseCode(0x921).kind(),
+        RcKind::Warning(Warning::Lockout)
+    );
     assert!(ResponseCode(0x921).is_lockout());
     assert_eq!(
         ResponseCode(0x18B).kind(),
-        RcKind::Format1 { error: Fmt1Error::Handle, subject: Subject::Handle(1) }
+        RcKind::Format1 {
+            error: Fmt1Error::Handle,
+            subject: Subject::Handle(1)
+        }
     );
     assert_eq!(
         ResponseCode(0x9A2).kind(),
-        RcKind::Format1 { error: Fmt1Error::BadAuth, subject: Subject::Session(1) }
+        RcKind::Format1 {
+            error: Fmt1Error::BadAuth,
+            subject: Subject::Session(1)
+        }
     );
 }
 
 #[test]
 fn format_bit_is_tested_before_warning_bits() {
     let rc = ResponseCode(0x9A2);
-    assert!(!rc.is_warning(), "0x9A2 is BAD_AUTH on session 1, not a warning");
+    assert!(
+        !rc.is_warning(),
+        "0x9A2 is BAD_AUTH on session 1, not a warning"
+    );
     assert_eq!(rc.base(), ResponseCode(0x0A2));
     assert_eq!(rc.name(), Some("TPM_RC_BAD_AUTH"));
 }
@@ -45,9 +57,27 @@ fn session_number_zero_and_n_zero_are_unspecified() {
 
 #[test]
 fn vendor_and_tpm12_codes_are_kept_apart() {
-    assert_eq!(ResponseCode(0x500).kind(), RcKind::Vendor { warning: false, number: 0 });
-    assert_eq!(ResponseCode(0xD01).kind(), RcKind::Vendor { warning: true, number: 1 });
-    assert_eq!(ResponseCode(0x01E).kind(), RcKind::Tpm12 { warning: false, number: 0x1E });
+    assert_eq!(
+        ResponseCode(0x500).kind(),
+        RcKind::Vendor {
+            warning: false,
+            number: 0
+        }
+    );
+    assert_eq!(
+        ResponseCode(0xD01).kind(),
+        RcKind::Vendor {
+            warning: true,
+            number: 1
+        }
+    );
+    assert_eq!(
+        ResponseCode(0x01E).kind(),
+        RcKind::Tpm12 {
+            warning: false,
+            number: 0x1E
+        }
+    );
     assert_eq!(ResponseCode::BAD_TAG.name(), Some("TPM_RC_BAD_TAG"));
 }
 
@@ -63,7 +93,10 @@ fn retryable_codes_are_exactly_the_transient_warnings() {
 
 #[test]
 fn not_used_is_the_spec_value() {
-    assert_eq!(ResponseCode(0x97F).kind(), RcKind::Warning(Warning::NotUsed));
+    assert_eq!(
+        ResponseCode(0x97F).kind(),
+        RcKind::Warning(Warning::NotUsed)
+    );
 }
 
 #[test]
@@ -73,8 +106,14 @@ fn display_matches_tss2_rc_for_the_field_codes() {
         "tpm:warn(2.0): authorizations for objects subject to DA protection are not allowed at \
          this time because the TPM is in DA lockout mode"
     );
-    assert_eq!(text(0x18B), "tpm:handle(1):the handle is not correct for the use");
-    assert_eq!(text(0x9A2), "tpm:session(1):authorization failure without DA implications");
+    assert_eq!(
+        text(0x18B),
+        "tpm:handle(1):the handle is not correct for the use"
+    );
+    assert_eq!(
+        text(0x9A2),
+        "tpm:session(1):authorization failure without DA implications"
+    );
     assert_eq!(text(0), "tpm:success");
     assert_eq!(text(0x1E), "tpm:error(1.2): unknown version 1.2 error code");
     assert_eq!(text(0x500), "tpm:error(2.0): Vendor specific error: 0x0");
@@ -89,9 +128,15 @@ fn display_matches_tss2_rc_for_the_field_codes() {
 fn tss_layers_are_not_decoded_as_tpm_codes() {
     assert_eq!(
         ResponseCode(0xA0921).kind(),
-        RcKind::Tss { layer: Layer::Tcti, number: 0x921 }
+        RcKind::Tss {
+            layer: Layer::Tcti,
+            number: 0x921
+        }
     );
-    assert_eq!(ResponseCode(0xB0921).kind(), RcKind::Warning(Warning::Lockout));
+    assert_eq!(
+        ResponseCode(0xB0921).kind(),
+        RcKind::Warning(Warning::Lockout)
+    );
 }
 
 #[test]
