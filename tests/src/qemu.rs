@@ -1,0 +1,287 @@
+//! QEMU's `tpm-tis` / `tpm-crb` device models, backed by swtpm, driven over the qtest
+//! protocol with the guest CPU stopped (`-S`): an independent implementation of the TPM
+//! registers at 0xFED40000 for our drivers to talk to.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use tpm2_tis::RegisterAccess;
+
+/// The TPM's physical base address on a PC.
+pub const BASE: u64 = 0xFED4_0000;
+
+/// Which QEMU device model fronts the TPM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// `-device tpm-tis`: the FIFO interface.
+    Tis,
+    /// `-device tpm-crb`: the CRB interface.
+    Crb,
+}
+
+/// A failure of the harness or of a qtest access.
+#[derive(Debug)]
+pub enum QtestError {
+    /// A program is missing: the message names the install command.
+    Missing(String),
+    /// Starting or talking to a process failed.
+    Io(std::io::Error),
+    /// QEMU answered something other than `OK`.
+    Protocol(String),
+}
+
+impl std::fmt::Display for QtestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing(m) => f.write_str(m),
+            Self::Io(e) => write!(f, "I/O: {e}"),
+            Self::Protocol(l) => write!(f, "qtest answered {l:?}"),
+        }
+    }
+}
+
+impl std::error::Error for QtestError {}
+
+impl From<std::io::Error> for QtestError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// Register accesses made through the bus, by direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessCounts {
+    /// Reads of any width.
+    pub reads: u64,
+    /// Writes of any width.
+    pub writes: u64,
+}
+
+impl AccessCounts {
+    /// Reads plus writes.
+    #[must_use]
+    pub const fn total(&self) -> u64 {
+        self.reads + self.writes
+    }
+}
+
+/// A running QEMU with a TPM device and its swtpm, implementing [`RegisterAccess`] over
+/// qtest. Both processes are killed and the TPM state removed when it is dropped.
+#[derive(Debug)]
+pub struct QemuTpm {
+    qemu: Child,
+    swtpm: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    dir: PathBuf,
+    counts: AccessCounts,
+}
+
+/// Fails with the install command if `program` is not on the PATH.
+pub fn require_program(program: &str, package: &str) -> Result<(), QtestError> {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()));
+    if found {
+        Ok(())
+    } else {
+        Err(QtestError::Missing(format!(
+            "{program} not found: install it with `apt-get install -y {package}` \
+             (or run `cargo xtask test`, which installs every peer)"
+        )))
+    }
+}
+
+/// A fresh, unique directory under the system temp dir.
+pub fn fresh_dir(tag: &str) -> std::io::Result<PathBuf> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("tpm2-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn wait_for(path: &Path, child: &mut Child, what: &str) -> Result<(), QtestError> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        if let Some(status) = child.try_wait()? {
+            return Err(QtestError::Protocol(format!(
+                "{what} exited early: {status}"
+            )));
+        }
+        if Instant::now() > deadline {
+            return Err(QtestError::Protocol(format!(
+                "{what} did not create {}",
+                path.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+impl QemuTpm {
+    /// Starts a manufacture-fresh TPM 2.0 behind `device`.
+    pub fn start(device: Device) -> Result<Self, QtestError> {
+        Self::launch(device, true)
+    }
+
+    /// Starts a TPM 1.2 (swtpm without `--tpm2`) behind `device`.
+    pub fn start_tpm12(device: Device) -> Result<Self, QtestError> {
+        Self::launch(device, false)
+    }
+
+    fn launch(device: Device, tpm2: bool) -> Result<Self, QtestError> {
+        require_program("swtpm", "swtpm")?;
+        require_program("qemu-system-x86_64", "qemu-system-x86")?;
+        let dir = fresh_dir("qemu")?;
+        let sock = dir.join("swtpm.sock");
+        let mut swtpm = Command::new("swtpm");
+        swtpm.arg("socket");
+        if tpm2 {
+            swtpm.arg("--tpm2");
+        }
+        let mut swtpm = swtpm
+            .arg("--tpmstate")
+            .arg(format!("dir={}", dir.display()))
+            .arg("--ctrl")
+            .arg(format!("type=unixio,path={}", sock.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        if let Err(e) = wait_for(&sock, &mut swtpm, "swtpm") {
+            let _ = swtpm.kill();
+            return Err(e);
+        }
+        let model = match device {
+            Device::Tis => "tpm-tis",
+            Device::Crb => "tpm-crb",
+        };
+        let qemu = Command::new("qemu-system-x86_64")
+            .args(["-M", "q35", "-S", "-display", "none", "-nodefaults"])
+            .args(["-qtest", "stdio", "-qtest-log", "/dev/null"])
+            .arg("-chardev")
+            .arg(format!("socket,id=chr,path={}", sock.display()))
+            .args(["-tpmdev", "emulator,id=dev,chardev=chr", "-device"])
+            .arg(format!("{model},tpmdev=dev"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut qemu = match qemu {
+            Ok(q) => q,
+            Err(e) => {
+                let _ = swtpm.kill();
+                return Err(e.into());
+            }
+        };
+        let (Some(stdin), Some(stdout)) = (qemu.stdin.take(), qemu.stdout.take()) else {
+            let _ = (qemu.kill(), swtpm.kill());
+            return Err(QtestError::Protocol("no stdio pipes".into()));
+        };
+        let mut tpm = Self {
+            qemu,
+            swtpm,
+            stdin,
+            stdout: BufReader::new(stdout),
+            dir,
+            counts: AccessCounts::default(),
+        };
+        // The first exchange proves the qtest channel works.
+        tpm.command("readb 0xfed40000")?;
+        tpm.counts = AccessCounts::default();
+        Ok(tpm)
+    }
+
+    /// The accesses made so far.
+    #[must_use]
+    pub const fn counts(&self) -> AccessCounts {
+        self.counts
+    }
+
+    /// Sends one qtest line and returns the value of its `OK` answer (0 if none).
+    fn command(&mut self, line: &str) -> Result<u64, QtestError> {
+        writeln!(self.stdin, "{line}")?;
+        self.stdin.flush()?;
+        let mut answer = String::new();
+        loop {
+            answer.clear();
+            if self.stdout.read_line(&mut answer)? == 0 {
+                return Err(QtestError::Protocol("QEMU closed qtest".into()));
+            }
+            // Log echoes start with '['; answers with OK, FAIL or ERR.
+            if !answer.starts_with('[') {
+                break;
+            }
+        }
+        let answer = answer.trim();
+        let Some(rest) = answer.strip_prefix("OK") else {
+            return Err(QtestError::Protocol(answer.to_owned()));
+        };
+        let value = rest.trim().trim_start_matches("0x");
+        if value.is_empty() {
+            return Ok(0);
+        }
+        u64::from_str_radix(value, 16).map_err(|_| QtestError::Protocol(answer.to_owned()))
+    }
+
+    fn read(&mut self, op: &str, offset: u32) -> Result<u64, QtestError> {
+        self.counts.reads += 1;
+        self.command(&format!("{op} {:#x}", BASE + u64::from(offset)))
+    }
+
+    fn write(&mut self, op: &str, offset: u32, value: u64) -> Result<(), QtestError> {
+        self.counts.writes += 1;
+        self.command(&format!("{op} {:#x} {value:#x}", BASE + u64::from(offset)))
+            .map(drop)
+    }
+
+    /// Reads `len` bytes of guest memory at `BASE + offset` in one qtest command, for
+    /// buffer copies (the CRB data buffer). Counted as one read per 32 bits.
+    pub fn read_block(&mut self, offset: u32, dst: &mut [u8]) -> Result<(), QtestError> {
+        for (i, chunk) in dst.chunks_mut(4).enumerate() {
+            let at = offset + u32::try_from(i * 4).unwrap_or(u32::MAX);
+            let v = self.read("readl", at)?.to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl RegisterAccess for QemuTpm {
+    type Error = QtestError;
+
+    fn read8(&mut self, offset: u32) -> Result<u8, QtestError> {
+        self.read("readb", offset).map(|v| v.to_le_bytes()[0])
+    }
+    fn read16(&mut self, offset: u32) -> Result<u16, QtestError> {
+        self.read("readw", offset)
+            .map(|v| u16::from_le_bytes([v.to_le_bytes()[0], v.to_le_bytes()[1]]))
+    }
+    fn read32(&mut self, offset: u32) -> Result<u32, QtestError> {
+        self.read("readl", offset)
+            .map(|v| u32::try_from(v & 0xFFFF_FFFF).unwrap_or(u32::MAX))
+    }
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), QtestError> {
+        self.write("writeb", offset, value.into())
+    }
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), QtestError> {
+        self.write("writew", offset, value.into())
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), QtestError> {
+        self.write("writel", offset, value.into())
+    }
+}
+
+impl Drop for QemuTpm {
+    fn drop(&mut self) {
+        let _ = self.qemu.kill();
+        let _ = self.qemu.wait();
+        let _ = self.swtpm.kill();
+        let _ = self.swtpm.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,272 @@
+//! The FIFO driver against QEMU's tpm-tis device model backed by swtpm.
+
+use sha2::{Digest as _, Sha256};
+use tpm2_tests::delay::CountingDelay;
+use tpm2_tests::qemu::{Device, QemuTpm};
+use tpm2_tis::regs::fifo::{ACCESS, access};
+use tpm2_tis::{Config, Interface, Locality, RegisterAccess, Timeouts, Tis, TisError};
+use tpm2_wire::{
+    AlgId, Auth, AuthCommand, Capability, CapabilityData, CommandCode, CommandWriter, Digest,
+    Handle, MaxBuffer, Property, Response, ResponseCode, StartupType, Transport, Unmarshal,
+};
+
+fn qemu() -> QemuTpm {
+    QemuTpm::start(Device::Tis).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn driver(bus: &mut QemuTpm, config: Config) -> Tis<&mut QemuTpm, CountingDelay> {
+    Tis::new(bus, CountingDelay::default(), config).unwrap()
+}
+
+/// Sends a command built by `build` and returns the response frame.
+fn round_trip<T: Transport>(
+    tpm: &mut T,
+    buf: &mut [u8],
+    code: CommandCode,
+    build: impl FnOnce(&mut CommandWriter<'_>),
+) -> Vec<u8>
+where
+    T::Error: std::fmt::Debug,
+{
+    let mut cmd = CommandWriter::new(buf, code).unwrap();
+    build(&mut cmd);
+    let len = cmd.finish().unwrap();
+    tpm.transact(buf, len).unwrap().to_vec()
+}
+
+fn startup<T: Transport>(tpm: &mut T) -> ResponseCode
+where
+    T::Error: std::fmt::Debug,
+{
+    let mut buf = [0u8; 4096];
+    let rsp = round_trip(tpm, &mut buf, CommandCode::STARTUP, |c| {
+        c.param(&StartupType::CLEAR).unwrap();
+    });
+    Response::parse(&rsp, 0).unwrap().code()
+}
+
+#[test]
+fn probe_reads_qemu_identification_registers() {
+    let mut bus = qemu();
+    let probe = tpm2_tis::probe(&mut bus).unwrap();
+    assert_eq!(probe.interface, Interface::Fifo);
+    assert_eq!(probe.interface_id.0, 0x0000_2100);
+    assert_eq!(
+        (probe.vendor_id, probe.device_id, probe.revision),
+        (0x1014, 0x0001, 0x01)
+    );
+    assert_eq!(probe.capability.map(|c| c.interface_version()), Some(3));
+    assert_eq!(probe.family_hint, Some(tpm2_tis::Family::Tpm20));
+    assert!(probe.interface_id.five_localities() && probe.interface_id.cap_fifo());
+}
+
+#[test]
+fn startup_get_random_and_get_capability_round_trips() {
+    let mut bus = qemu();
+    let mut tis = driver(&mut bus, Config::default());
+    assert_eq!(startup(&mut tis), ResponseCode::SUCCESS);
+    assert_eq!(
+        startup(&mut tis),
+        ResponseCode::INITIALIZE,
+        "second Startup is refused"
+    );
+
+    let mut buf = [0u8; 4096];
+    let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_RANDOM, |c| {
+        c.param(&32u16).unwrap();
+    });
+    let rsp = Response::parse(&rsp, 0).unwrap();
+    assert!(rsp.code().is_success());
+    let mut params = rsp.parameters();
+    let random = Digest::unmarshal(&mut params).unwrap();
+    params.finish().unwrap();
+    assert_eq!(random.len(), 32);
+
+    let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_CAPABILITY, |c| {
+        c.param(&Capability::TPM_PROPERTIES).unwrap();
+        c.param(&Property::MANUFACTURER).unwrap();
+        c.param(&1u32).unwrap();
+    });
+    let rsp = Response::parse(&rsp, 0).unwrap();
+    let mut params = rsp.parameters();
+    let _more = params.bool().unwrap();
+    let CapabilityData::Properties(props) = CapabilityData::unmarshal(&mut params).unwrap() else {
+        panic!("not properties");
+    };
+    params.finish().unwrap();
+    let first = props.iter().next().unwrap();
+    assert_eq!(first.property, Property::MANUFACTURER);
+    assert_eq!(&first.value.to_be_bytes(), b"IBM\0", "swtpm reports IBM");
+}
+
+#[test]
+fn a_1k_command_in_64_byte_bursts_arrives_intact() {
+    let mut bus = qemu();
+    let config = Config {
+        max_burst: 64,
+        ..Config::default()
+    };
+    let mut tis = driver(&mut bus, config);
+    startup(&mut tis);
+    let data: Vec<u8> = (0..1024u32).map(|i| (i * 7 + 3) as u8).collect();
+    let mut buf = [0u8; 4096];
+    let rsp = round_trip(&mut tis, &mut buf, CommandCode::HASH, |c| {
+        c.param(&MaxBuffer::new(&data).unwrap()).unwrap();
+        c.param(&AlgId::SHA256).unwrap();
+        c.param(&Handle::OWNER).unwrap();
+    });
+    assert!(rsp.len() > 40);
+    let rsp = Response::parse(&rsp, 0).unwrap();
+    assert!(rsp.code().is_success(), "{}", rsp.code());
+    let digest = Digest::unmarshal(&mut rsp.parameters()).unwrap();
+    assert_eq!(
+        digest.as_bytes(),
+        Sha256::digest(&data).as_slice(),
+        "the TPM hashed all 1024 bytes"
+    );
+}
+
+#[test]
+fn a_command_waits_for_another_locality_then_gets_through() {
+    let mut bus = qemu();
+    // Locality 1 takes the TPM with raw register writes, as another agent would.
+    let l1 = Locality::new(1).unwrap().reg(ACCESS);
+    bus.write8(l1, access::REQUEST_USE).unwrap();
+    assert_eq!(
+        bus.read8(l1).unwrap() & access::ACTIVE_LOCALITY,
+        access::ACTIVE_LOCALITY
+    );
+
+    let fast = Timeouts {
+        a_us: 50_000,
+        ..Timeouts::PTP
+    };
+    let config = Config {
+        timeouts: fast,
+        ..Config::default()
+    };
+    let err = Tis::new(&mut bus, CountingDelay::default(), config).err();
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some(TisError::<()>::LocalityNotGranted { locality: 0 }.to_string())
+    );
+    let l0 = Locality::ZERO.reg(ACCESS);
+    assert_eq!(
+        bus.read8(l0).unwrap() & access::REQUEST_USE,
+        0,
+        "the pending request was withdrawn"
+    );
+
+    // Locality 1 lets go; locality 0 now works, and releases the TPM afterwards.
+    bus.write8(l1, access::ACTIVE_LOCALITY).unwrap();
+    let mut tis = driver(&mut bus, config);
+    assert_eq!(startup(&mut tis), ResponseCode::SUCCESS);
+    drop(tis);
+    assert_eq!(
+        bus.read8(l0).unwrap() & access::ACTIVE_LOCALITY,
+        0,
+        "locality 0 released"
+    );
+}
+
+#[test]
+fn two_localities_take_turns() {
+    let mut bus = qemu();
+    let mut tis = driver(&mut bus, Config::default());
+    startup(&mut tis);
+    for l in [2u8, 0, 3, 0] {
+        tis.set_locality(Locality::new(l).unwrap());
+        let mut buf = [0u8; 64];
+        let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_RANDOM, |c| {
+            c.param(&8u16).unwrap();
+        });
+        assert!(
+            Response::parse(&rsp, 0).unwrap().code().is_success(),
+            "locality {l}"
+        );
+    }
+}
+
+#[test]
+fn tpm12_behind_tis_is_refused() {
+    let mut bus = QemuTpm::start_tpm12(Device::Tis).unwrap_or_else(|e| panic!("{e}"));
+    let probe = tpm2_tis::probe(&mut bus).unwrap();
+    assert_eq!(
+        probe.interface,
+        Interface::Tis13,
+        "QEMU reports INTERFACE_ID all-ones for 1.2"
+    );
+    let err = Tis::new(&mut bus, CountingDelay::default(), Config::default()).err();
+    assert!(matches!(err, Some(TisError::Tpm12)), "{err:?}");
+    let l0 = Locality::ZERO.reg(ACCESS);
+    assert_eq!(
+        bus.read8(l0).unwrap() & access::ACTIVE_LOCALITY,
+        0,
+        "locality released"
+    );
+}
+
+/// Register accesses of the EK CreatePrimary round trip (355 bytes out, the RSA EK back),
+/// not counting the STS polls that wait for key generation (one per pause).
+#[test]
+fn ek_create_primary_bus_accesses_are_near_the_fifo_minimum() {
+    let mut bus = qemu();
+    let mut tis = driver(&mut bus, Config::default());
+    startup(&mut tis);
+    let (bus_ref, _) = tis.into_parts();
+    let before = bus_ref.counts();
+    let mut tis = Tis::new(&mut *bus_ref, CountingDelay::default(), Config::default()).unwrap();
+    let probe_accesses = tis.bus_mut().counts().total() - before.total();
+    let policy = [
+        0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5, 0xD7,
+        0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14,
+        0x69, 0xAA,
+    ];
+    let template = tpm2_wire::Public {
+        name_alg: AlgId::SHA256,
+        attributes: tpm2_wire::ObjectAttributes::from_bits_retain(0x0003_00B2),
+        auth_policy: Digest::new(&policy).unwrap(),
+        parameters: tpm2_wire::PublicParameters::Rsa {
+            parms: tpm2_wire::RsaParms {
+                symmetric: tpm2_wire::SymDefObject::AES_128_CFB,
+                scheme: tpm2_wire::Scheme::NULL,
+                key_bits: 2048,
+                exponent: 0,
+            },
+            unique: tpm2_wire::PublicKeyRsa::new(&[0; 256]).unwrap(),
+        },
+    };
+    let mut buf = [0u8; 4096];
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::CREATE_PRIMARY).unwrap();
+    cmd.handle(Handle::ENDORSEMENT).unwrap();
+    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]).unwrap();
+    cmd.param(&tpm2_wire::Tpm2b(tpm2_wire::SensitiveCreate::default()))
+        .unwrap();
+    cmd.param(&tpm2_wire::Tpm2b(template)).unwrap();
+    cmd.param(&tpm2_wire::Data::EMPTY).unwrap();
+    cmd.param(&tpm2_wire::PcrSelectionList::empty()).unwrap();
+    let len = cmd.finish().unwrap();
+    assert_eq!(len, 355);
+    let start = tis.bus_mut().counts();
+    let rsp_len = tis.transact(&mut buf, len).unwrap().len();
+    let end = tis.bus_mut().counts();
+    let (_, delay) = tis.into_parts();
+    let accesses = end.total() - start.total();
+    let polls = delay.pauses;
+    let fixed = accesses - polls;
+    // The PTP FIFO minimum with 32-bit accesses: ceil(355/4) + ceil(rsp/4) data accesses plus
+    // the handshake (locality, commandReady, stsValid x2, tpmGo, dataAvail, final STS, idle).
+    let minimum = 355u64.div_ceil(4) + (rsp_len as u64).div_ceil(4) + 9;
+    println!(
+        "EK CreatePrimary: {len} B out, {rsp_len} B back: {accesses} accesses \
+         ({} reads, {} writes), of which {polls} completion polls; {fixed} without polls; \
+         FIFO minimum {minimum}; Tis::new probe {probe_accesses}",
+        end.reads - start.reads,
+        end.writes - start.writes
+    );
+    assert!(rsp_len > 500);
+    assert!(
+        fixed * 10 <= minimum * 12,
+        "{fixed} accesses is more than 1.2x the minimum {minimum}"
+    );
+}

@@ -1,0 +1,52 @@
+//! The register-access trait both drivers are generic over.
+
+use core::fmt::Debug;
+
+/// 8-, 16- and 32-bit accesses to a TPM's register window, at byte offsets from its base
+/// (0xFED40000 on a PC).
+///
+/// Every access takes `&mut self`: reading the FIFO pops data, so even reads have side
+/// effects. Multi-byte values are little-endian on the bus, as the TPM's registers are;
+/// an implementation converts to and from native integers.
+///
+/// Implemented by [`Mmio`](crate::Mmio) for memory-mapped hardware, by the QEMU qtest bus in
+/// the tests, and by anything else that can reach the registers (an SPI or I2C TIS bridge).
+pub trait RegisterAccess {
+    /// The bus's error; [`Infallible`](core::convert::Infallible) for memory-mapped I/O.
+    type Error: Debug;
+
+    /// Reads one byte.
+    fn read8(&mut self, offset: u32) -> Result<u8, Self::Error>;
+    /// Reads a little-endian 16-bit value.
+    fn read16(&mut self, offset: u32) -> Result<u16, Self::Error>;
+    /// Reads a little-endian 32-bit value.
+    fn read32(&mut self, offset: u32) -> Result<u32, Self::Error>;
+    /// Writes one byte.
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), Self::Error>;
+    /// Writes a little-endian 16-bit value.
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error>;
+    /// Writes a little-endian 32-bit value.
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error>;
+}
+
+impl<T: RegisterAccess + ?Sized> RegisterAccess for &mut T {
+    type Error = T::Error;
+    fn read8(&mut self, offset: u32) -> Result<u8, Self::Error> {
+        (**self).read8(offset)
+    }
+    fn read16(&mut self, offset: u32) -> Result<u16, Self::Error> {
+        (**self).read16(offset)
+    }
+    fn read32(&mut self, offset: u32) -> Result<u32, Self::Error> {
+        (**self).read32(offset)
+    }
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), Self::Error> {
+        (**self).write8(offset, value)
+    }
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error> {
+        (**self).write16(offset, value)
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
+        (**self).write32(offset, value)
+    }
+}

@@ -1,0 +1,485 @@
+//! The FIFO protocol: localities, commandReady, bursts with Expect checks, tpmGo, dataAvail,
+//! responseRetry, cancel.
+
+use embedded_hal::delay::DelayNs;
+use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
+
+use crate::interface::{Family, Interface, Probe, probe};
+use crate::regs::{Locality, fifo};
+use crate::timing::{Poller, Timeouts, command_code, command_duration_ms};
+use crate::{RegisterAccess, TisError, Wait};
+
+use fifo::{access, sts};
+
+/// How the FIFO driver behaves. `Config::default()` suits PC hardware and QEMU.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// The locality commands are sent from.
+    pub locality: Locality,
+    /// The interface timeouts.
+    pub timeouts: Timeouts,
+    /// The command durations, in milliseconds, by command code.
+    pub command_duration_ms: fn(tpm2_wire::CommandCode) -> u32,
+    /// Transfers between STS reads are at most this long (burstCount is used when lower).
+    /// `u16::MAX` lets burstCount decide.
+    pub max_burst: u16,
+    /// Whole-command resends after an Expect error, and responseRetry re-reads after a
+    /// response transfer error.
+    pub retries: u8,
+    /// The first pause of a poll, in microseconds; pauses double from there.
+    pub poll_first_us: u32,
+    /// The longest pause of a poll, in microseconds.
+    pub poll_max_us: u32,
+    /// Use 32-bit DATA_FIFO accesses. `None`: when INTF_CAPABILITY allows transfers wider
+    /// than one byte.
+    pub wide_fifo: Option<bool>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            locality: Locality::ZERO,
+            timeouts: Timeouts::PTP,
+            command_duration_ms,
+            max_burst: u16::MAX,
+            retries: 3,
+            poll_first_us: 20,
+            poll_max_us: 1_000,
+            wide_fifo: None,
+        }
+    }
+}
+
+/// A TPM 2.0 behind the FIFO (TIS) interface.
+///
+/// Every [`Transport::transact`] takes the locality, sends, waits, receives, writes
+/// commandReady so that the TPM is idle, and releases the locality, on every path.
+#[derive(Debug)]
+pub struct Tis<B, D> {
+    bus: B,
+    delay: D,
+    config: Config,
+    probe: Probe,
+    wide: bool,
+}
+
+/// STS when a response is ready: stsValid and dataAvail.
+const RESPONSE: u32 = sts::VALID | sts::DATA_AVAIL;
+
+type Result<T, B> = core::result::Result<T, TisError<<B as RegisterAccess>::Error>>;
+
+impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
+    /// Probes the TPM, checks that it is a TPM 2.0 with a FIFO or TIS 1.3 interface (reading
+    /// STS.tpmFamily under the configured locality, which is then released), and returns
+    /// the driver.
+    pub fn new(mut bus: B, delay: D, config: Config) -> Result<Self, B> {
+        let probe = probe(&mut bus)?;
+        if probe.interface == Interface::Crb {
+            return Err(TisError::NotFifo);
+        }
+        let wide = config
+            .wide_fifo
+            .unwrap_or_else(|| probe.capability.is_some_and(|c| c.transfer_size() > 1));
+        let mut tis = Self {
+            bus,
+            delay,
+            config,
+            probe,
+            wide,
+        };
+        tis.request_locality()?;
+        let family = tis.read_sts().map(|s| (s >> sts::FAMILY_SHIFT) & 0x3);
+        let released = tis.release_locality();
+        if family? == 0 {
+            return Err(TisError::Tpm12);
+        }
+        released?;
+        Ok(tis)
+    }
+
+    /// What the probe found.
+    pub const fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
+    /// The family: always TPM 2.0 for a driver that was created.
+    pub const fn family(&self) -> Family {
+        Family::Tpm20
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The register bus.
+    pub fn bus_mut(&mut self) -> &mut B {
+        &mut self.bus
+    }
+
+    /// Gives the bus and the delay back.
+    pub fn into_parts(self) -> (B, D) {
+        (self.bus, self.delay)
+    }
+
+    /// Changes the locality used for the next commands.
+    pub fn set_locality(&mut self, locality: Locality) {
+        self.config.locality = locality;
+    }
+
+    fn access_reg(&self) -> u32 {
+        self.config.locality.reg(fifo::ACCESS)
+    }
+
+    fn sts_reg(&self) -> u32 {
+        self.config.locality.reg(fifo::STS)
+    }
+
+    fn read_access(&mut self) -> Result<u8, B> {
+        let reg = self.access_reg();
+        self.bus.read8(reg).map_err(TisError::Bus)
+    }
+
+    /// Requests the configured locality and waits until it is granted. A locality that is
+    /// already active counts as granted.
+    pub fn request_locality(&mut self) -> Result<(), B> {
+        const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
+        const MASK: u8 = GRANTED | access::REQUEST_USE;
+        let reg = self.access_reg();
+        let locality = self.config.locality.number();
+        let a = self.read_access()?;
+        if a == u8::MAX {
+            return Err(TisError::NoTpm);
+        }
+        if a & MASK == GRANTED {
+            return self.clear_been_seized(a);
+        }
+        let budget = self.config.timeouts.a_us;
+        if a & access::VALID == 0 {
+            let (bus, mut poller) = self.split();
+            let valid = poller.until(budget, || {
+                bus.read8(reg)
+                    .map(|a| (a & access::VALID != 0).then_some(()))
+                    .map_err(TisError::Bus)
+            })?;
+            valid.ok_or(TisError::Timeout(Wait::AccessValid))?;
+        }
+        self.bus
+            .write8(reg, access::REQUEST_USE)
+            .map_err(TisError::Bus)?;
+        let (bus, mut poller) = self.split();
+        let granted = poller.until(budget, || {
+            bus.read8(reg)
+                .map(|a| (a != u8::MAX && a & MASK == GRANTED).then_some(a))
+                .map_err(TisError::Bus)
+        })?;
+        if let Some(a) = granted {
+            return self.clear_been_seized(a);
+        }
+        // Withdraw the pending request so that it is not granted later behind our back.
+        self.bus
+            .write8(reg, access::ACTIVE_LOCALITY)
+            .map_err(TisError::Bus)?;
+        Err(TisError::LocalityNotGranted { locality })
+    }
+
+    fn clear_been_seized(&mut self, a: u8) -> Result<(), B> {
+        if a & access::BEEN_SEIZED != 0 {
+            let reg = self.access_reg();
+            self.bus
+                .write8(reg, access::BEEN_SEIZED)
+                .map_err(TisError::Bus)?;
+        }
+        Ok(())
+    }
+
+    /// Releases the configured locality.
+    pub fn release_locality(&mut self) -> Result<(), B> {
+        let reg = self.access_reg();
+        self.bus
+            .write8(reg, access::ACTIVE_LOCALITY)
+            .map_err(TisError::Bus)
+    }
+
+    /// Takes the TPM from a lower locality (TPM_ACCESS.Seize). The configured locality must
+    /// be higher than the one that holds the TPM.
+    pub fn seize(&mut self) -> Result<(), B> {
+        let reg = self.access_reg();
+        self.bus.write8(reg, access::SEIZE).map_err(TisError::Bus)
+    }
+
+    fn split(&mut self) -> (&mut B, Poller<'_, D>) {
+        let poller = Poller::new(
+            &mut self.delay,
+            self.config.poll_first_us,
+            self.config.poll_max_us,
+        );
+        (&mut self.bus, poller)
+    }
+
+    /// Reads STS, refusing values no active locality can show.
+    fn read_sts(&mut self) -> Result<u32, B> {
+        let reg = self.sts_reg();
+        let value = self.bus.read32(reg).map_err(TisError::Bus)?;
+        if value == u32::MAX || value & sts::READ_ZERO != 0 {
+            return Err(self.status_error(value));
+        }
+        Ok(value)
+    }
+
+    /// Explains an invalid STS: a seizure if ACCESS says so.
+    fn status_error(&mut self, value: u32) -> TisError<B::Error> {
+        let locality = self.config.locality.number();
+        match self.read_access() {
+            Ok(a) if a != u8::MAX && a & access::BEEN_SEIZED != 0 => {
+                let reg = self.access_reg();
+                let _ = self.bus.write8(reg, access::BEEN_SEIZED);
+                TisError::LocalitySeized { locality }
+            }
+            Ok(a) if a != u8::MAX && a & access::ACTIVE_LOCALITY == 0 => {
+                TisError::LocalitySeized { locality }
+            }
+            Ok(_) => TisError::InvalidStatus(value),
+            Err(e) => e,
+        }
+    }
+
+    fn write_sts(&mut self, bits: u32) -> Result<(), B> {
+        let reg = self.sts_reg();
+        match u8::try_from(bits) {
+            Ok(byte) => self.bus.write8(reg, byte),
+            Err(_) => self.bus.write32(reg, bits),
+        }
+        .map_err(TisError::Bus)
+    }
+
+    /// Polls STS until `done` holds, within `budget_us`. An invalid STS ends the wait at
+    /// once, explained by [`Self::status_error`].
+    fn wait_sts(
+        &mut self,
+        wait: Wait,
+        budget_us: u32,
+        done: impl Fn(u32) -> bool,
+    ) -> Result<u32, B> {
+        let reg = self.sts_reg();
+        let (bus, mut poller) = self.split();
+        let found = poller.until(budget_us, || {
+            let v = bus.read32(reg).map_err(TisError::Bus)?;
+            let invalid = v == u32::MAX || v & sts::READ_ZERO != 0;
+            Ok((invalid || done(v)).then_some((v, invalid)))
+        })?;
+        match found {
+            Some((v, true)) => Err(self.status_error(v)),
+            Some((v, false)) => Ok(v),
+            None => Err(TisError::Timeout(wait)),
+        }
+    }
+
+    fn burst(&self, status: u32) -> usize {
+        let count = u16::try_from((status >> sts::BURST_COUNT_SHIFT) & 0xFFFF).unwrap_or(0);
+        usize::from(count.min(self.config.max_burst.max(1)))
+    }
+
+    fn write_fifo(&mut self, bytes: &[u8]) -> Result<(), B> {
+        let reg = self.config.locality.reg(fifo::DATA_FIFO);
+        let (words, tail) = if self.wide {
+            let words = bytes.chunks_exact(4);
+            let tail = words.remainder();
+            (Some(words), tail)
+        } else {
+            (None, bytes)
+        };
+        for word in words.into_iter().flatten() {
+            let word = <[u8; 4]>::try_from(word).unwrap_or_default();
+            self.bus
+                .write32(reg, u32::from_le_bytes(word))
+                .map_err(TisError::Bus)?;
+        }
+        for &b in tail {
+            self.bus.write8(reg, b).map_err(TisError::Bus)?;
+        }
+        Ok(())
+    }
+
+    fn read_fifo(&mut self, dst: &mut [u8]) -> Result<(), B> {
+        let reg = self.config.locality.reg(fifo::DATA_FIFO);
+        let mut rest = dst;
+        if self.wide {
+            let mut words = rest.chunks_exact_mut(4);
+            for word in &mut words {
+                let v = self.bus.read32(reg).map_err(TisError::Bus)?;
+                word.copy_from_slice(&v.to_le_bytes());
+            }
+            rest = words.into_remainder();
+        }
+        for b in rest {
+            *b = self.bus.read8(reg).map_err(TisError::Bus)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the command into the FIFO, checking Expect after every burst, and after the
+    /// last byte that the TPM expects no more. Does not write tpmGo.
+    fn send(&mut self, cmd: &[u8]) -> Result<(), B> {
+        let t = self.config.timeouts;
+        let mut status = self.read_sts()?;
+        if status & sts::COMMAND_READY == 0 {
+            self.write_sts(sts::COMMAND_READY)?;
+            status = self.wait_sts(Wait::CommandReady, t.b_us, |s| s & sts::COMMAND_READY != 0)?;
+        }
+        let Some((&last, body)) = cmd.split_last() else {
+            return Err(TisError::BadCommand { len: 0 });
+        };
+        let mut sent = 0;
+        let mut burst = self.burst(status);
+        while sent < body.len() {
+            if burst == 0 {
+                status = self.wait_sts(Wait::BurstCount, t.a_us, |s| (s >> 8) & 0xFFFF != 0)?;
+                burst = self.burst(status);
+                continue;
+            }
+            let n = burst.min(body.len() - sent);
+            let chunk = body.get(sent..sent + n).unwrap_or_default();
+            self.write_fifo(chunk)?;
+            sent += n;
+            status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+            if status & sts::EXPECT == 0 {
+                return Err(TisError::ExpectMismatch {
+                    expected: true,
+                    sent,
+                });
+            }
+            burst = self.burst(status);
+        }
+        self.write_fifo(&[last])?;
+        status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+        if status & sts::EXPECT != 0 {
+            return Err(TisError::ExpectMismatch {
+                expected: false,
+                sent: cmd.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads `dst.len()` response bytes, one STS read per burst.
+    fn read_bursts(&mut self, dst: &mut [u8], burst: &mut usize) -> Result<(), B> {
+        let t = self.config.timeouts;
+        let mut got = 0;
+        while got < dst.len() {
+            if *burst == 0 {
+                let status = self.wait_sts(Wait::BurstCount, t.a_us, |s| {
+                    s & sts::DATA_AVAIL == 0 || (s >> 8) & 0xFFFF != 0
+                })?;
+                if status & sts::DATA_AVAIL == 0 {
+                    // The TPM has no more bytes: the response came short.
+                    return Err(TisError::ResponseTransfer);
+                }
+                *burst = self.burst(status);
+                continue;
+            }
+            let n = (*burst).min(dst.len() - got);
+            let chunk = dst.get_mut(got..got + n).unwrap_or_default();
+            self.read_fifo(chunk)?;
+            got += n;
+            *burst -= n;
+        }
+        Ok(())
+    }
+
+    /// Reads one response into `buf`: header, size check, the rest, then dataAvail clear.
+    fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, B> {
+        let t = self.config.timeouts;
+        let status = self.wait_sts(Wait::DataAvail, t.c_us, |s| s & RESPONSE == RESPONSE)?;
+        let mut burst = self.burst(status);
+        let capacity = buf.len();
+        let header = buf
+            .get_mut(..HEADER_LEN)
+            .ok_or(TisError::ResponseTooLarge { size: 10, capacity })?;
+        self.read_bursts(header, &mut burst)?;
+        let size = Header::response_size(header, capacity).map_err(|e| match e {
+            WireError::Tpm12Response { .. } => TisError::Tpm12,
+            WireError::SizeMismatch { declared, actual } => TisError::ResponseTooLarge {
+                size: declared,
+                capacity: actual,
+            },
+            other => TisError::BadResponse(other),
+        })?;
+        let body = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
+        self.read_bursts(body, &mut burst)?;
+        let status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+        if status & sts::DATA_AVAIL != 0 {
+            return Err(TisError::ResponseTransfer);
+        }
+        Ok(size)
+    }
+
+    /// Cancels the running command and waits for the TPM to stop (TIMEOUT_B).
+    fn cancel(&mut self) -> Result<(), B> {
+        self.write_sts(sts::COMMAND_CANCEL)?;
+        let t = self.config.timeouts.b_us;
+        let stopped = sts::COMMAND_READY | sts::DATA_AVAIL;
+        self.wait_sts(Wait::CommandCompletion, t, |s| s & stopped != 0)
+            .map(drop)
+    }
+
+    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
+        let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
+        let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
+        let mut attempt = 0;
+        loop {
+            let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
+            match self.send(cmd) {
+                Ok(()) => break,
+                Err(TisError::ExpectMismatch { .. }) if attempt < self.config.retries => {
+                    attempt += 1;
+                    // Abort the partial command; the next send waits for commandReady.
+                    self.write_sts(sts::COMMAND_READY)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.write_sts(sts::GO)?;
+        let budget = duration_ms.saturating_mul(1000);
+        match self.wait_sts(Wait::CommandCompletion, budget, |s| {
+            s & RESPONSE == RESPONSE
+        }) {
+            Ok(_) => {}
+            Err(TisError::Timeout(w)) => {
+                self.cancel()?;
+                return Err(TisError::Timeout(w));
+            }
+            Err(e) => return Err(e),
+        }
+        let mut attempt = 0;
+        loop {
+            match self.read_response(buf) {
+                Ok(size) => return Ok(size),
+                Err(TisError::ResponseTransfer) if attempt < self.config.retries => {
+                    attempt += 1;
+                    self.write_sts(sts::RESPONSE_RETRY)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl<B: RegisterAccess, D: DelayNs> Transport for Tis<B, D> {
+    type Error = TisError<B::Error>;
+
+    fn transact<'b>(&mut self, buf: &'b mut [u8], command_len: usize) -> Result<&'b [u8], B> {
+        if command_len < HEADER_LEN || command_len > buf.len() {
+            return Err(TisError::BadCommand { len: command_len });
+        }
+        self.request_locality()?;
+        let result = self.exchange(buf, command_len);
+        // Leave the TPM idle and the locality free on every path; the first error wins.
+        let idle = self.write_sts(sts::COMMAND_READY);
+        let released = self.release_locality();
+        let size = result?;
+        idle?;
+        released?;
+        buf.get(..size).ok_or(TisError::BadCommand { len: size })
+    }
+}

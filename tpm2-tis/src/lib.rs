@@ -1,0 +1,41 @@
+//! The TPM 2.0 FIFO (TIS) driver for the register window at 0xFED40000, and what both
+//! register interfaces share: the [`RegisterAccess`] trait, the [`Mmio`] window, the register
+//! map, INTERFACE_ID decoding and interface detection ([`probe`]).
+//!
+//! [`Tis`] moves command and response buffers through the FIFO registers following the TCG
+//! PC Client PTP: locality request and release, commandReady, burstCount-sized transfers with
+//! Expect checks, tpmGo, dataAvail, responseRetry and cancel. It implements
+//! [`tpm2_wire::Transport`]. Every wait is bounded with an
+//! [`embedded_hal::delay::DelayNs`] and ends in a [`TisError::Timeout`] naming the wait.
+//!
+//! It never panics, never waits without a deadline, never issues tpmGo after a failed
+//! transfer, and never returns with the TPM busy or its locality held. It never parses TPM
+//! structures beyond the 10-byte response header. `unsafe` exists only in the `mmio` module.
+#![no_std]
+#![deny(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod bus;
+mod error;
+mod fifo;
+mod interface;
+#[allow(unsafe_code)]
+mod mmio;
+pub mod regs;
+pub mod timing;
+
+pub use bus::RegisterAccess;
+pub use error::{TisError, Wait};
+pub use fifo::{Config, Tis};
+pub use interface::{Family, Interface, InterfaceId, InterfaceType, IntfCapability, Probe, probe};
+pub use mmio::{DEFAULT_BASE, Mmio, WINDOW_LEN};
+pub use regs::Locality;
+pub use timing::{Poller, Timeouts, command_duration_ms};

@@ -1,0 +1,119 @@
+//! Deadlines: the PTP TIMEOUT_A..D and per-command durations, and the bounded poller both
+//! drivers wait with.
+
+use embedded_hal::delay::DelayNs;
+use tpm2_wire::CommandCode;
+
+/// The interface timeouts, in microseconds (TCG PC Client PTP, with Linux's 4 s TIMEOUT_B for
+/// Infineon chips that take up to 2.25 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timeouts {
+    /// TIMEOUT_A: locality changes, burstCount (750 ms).
+    pub a_us: u32,
+    /// TIMEOUT_B: commandReady (4000 ms).
+    pub b_us: u32,
+    /// TIMEOUT_C: stsValid, CRB register handshakes (200 ms).
+    pub c_us: u32,
+    /// TIMEOUT_D: short waits such as dataAvail after stsValid (30 ms).
+    pub d_us: u32,
+}
+
+impl Timeouts {
+    /// TPM 2.0 PTP values, with TIMEOUT_B raised to 4 s as Linux does.
+    pub const PTP: Self = Self {
+        a_us: 750_000,
+        b_us: 4_000_000,
+        c_us: 200_000,
+        d_us: 30_000,
+    };
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self::PTP
+    }
+}
+
+/// How long a command may take to execute, in milliseconds: Linux's 2025 duration map,
+/// except key generation, which gets 300 s because RSA 2048 key generation takes up to two
+/// minutes on some chips; 120 s for anything not listed.
+#[must_use]
+pub fn command_duration_ms(code: CommandCode) -> u32 {
+    match code {
+        CommandCode::CREATE_PRIMARY | CommandCode::CREATE | CommandCode::CREATE_LOADED => 300_000,
+        CommandCode::STARTUP
+        | CommandCode::PCR_EXTEND
+        | CommandCode::GET_CAPABILITY
+        | CommandCode::SEQUENCE_UPDATE
+        | CommandCode::SEQUENCE_COMPLETE
+        | CommandCode::EVENT_SEQUENCE_COMPLETE
+        | CommandCode::HASH_SEQUENCE_START => 750,
+        CommandCode::SELF_TEST => 3_000,
+        CommandCode::GET_RANDOM
+        | CommandCode::HIERARCHY_CONTROL
+        | CommandCode::HIERARCHY_CHANGE_AUTH
+        | CommandCode::NV_READ => 2_000,
+        CommandCode::VERIFY_SIGNATURE => 30_000,
+        _ => 120_000,
+    }
+}
+
+/// The command code of a command frame, if it has a header.
+#[must_use]
+pub fn command_code(frame: &[u8]) -> Option<CommandCode> {
+    tpm2_wire::Header::parse(frame)
+        .ok()
+        .map(|h| CommandCode(h.code.get()))
+}
+
+/// Polls a condition with growing pauses until a deadline, then checks once more.
+///
+/// Time is counted as the sum of the pauses requested from the delay, so the real wait is at
+/// least the deadline (accesses take time too); the re-check after the deadline covers a
+/// caller that was descheduled while the TPM finished.
+#[derive(Debug)]
+pub struct Poller<'d, D> {
+    delay: &'d mut D,
+    first_us: u32,
+    max_us: u32,
+}
+
+impl<'d, D: DelayNs> Poller<'d, D> {
+    /// A poller pausing `first_us` after the first check, doubling up to `max_us`.
+    pub fn new(delay: &'d mut D, first_us: u32, max_us: u32) -> Self {
+        Self {
+            delay,
+            first_us: first_us.max(1),
+            max_us: max_us.max(1),
+        }
+    }
+
+    /// Evaluates `check` until it gives `Some`, or until `budget_us` of pauses have passed
+    /// and one more check failed: then `Ok(None)`.
+    pub fn until<T, E>(
+        &mut self,
+        budget_us: u32,
+        mut check: impl FnMut() -> Result<Option<T>, E>,
+    ) -> Result<Option<T>, E> {
+        let mut waited = 0u32;
+        let mut pause = self.first_us;
+        loop {
+            if let Some(v) = check()? {
+                return Ok(Some(v));
+            }
+            if waited >= budget_us {
+                return Ok(None);
+            }
+            let step = pause.min(budget_us - waited);
+            self.delay.delay_us(step);
+            waited = waited.saturating_add(step);
+            pause = pause.saturating_mul(2).min(self.max_us);
+        }
+    }
+
+    /// Pauses once.
+    pub fn pause_us(&mut self, us: u32) {
+        self.delay.delay_us(us);
+    }
+}
