@@ -26,7 +26,7 @@ fn round_trip<T: Transport>(
     build: impl FnOnce(&mut CommandWriter<'_>),
 ) -> Vec<u8>
 where
-    T::Error: std::fmt::Debug,
+    T::Error: core::fmt::Debug,
 {
     let mut cmd = CommandWriter::new(buf, code).unwrap();
     build(&mut cmd);
@@ -36,7 +36,7 @@ where
 
 fn startup<T: Transport>(tpm: &mut T) -> ResponseCode
 where
-    T::Error: std::fmt::Debug,
+    T::Error: core::fmt::Debug,
 {
     let mut buf = [0u8; 4096];
     let rsp = round_trip(tpm, &mut buf, CommandCode::STARTUP, |c| {
@@ -55,7 +55,12 @@ fn probe_reads_qemu_identification_registers() {
         (probe.vendor_id, probe.device_id, probe.revision),
         (0x1014, 0x0001, 0x01)
     );
-    assert_eq!(probe.capability.map(|c| c.interface_version()), Some(3));
+    assert_eq!(
+        probe
+            .capability
+            .map(tpm2_tis::IntfCapability::interface_version),
+        Some(3)
+    );
     assert_eq!(probe.family_hint, Some(tpm2_tis::Family::Tpm20));
     assert!(probe.interface_id.five_localities() && probe.interface_id.cap_fifo());
 }
@@ -161,7 +166,7 @@ fn a_command_waits_for_another_locality_then_gets_through() {
     bus.write8(l1, access::ACTIVE_LOCALITY).unwrap();
     let mut tis = driver(&mut bus, config);
     assert_eq!(startup(&mut tis), ResponseCode::SUCCESS);
-    drop(tis);
+    let _ = tis.into_parts();
     assert_eq!(
         bus.read8(l0).unwrap() & access::ACTIVE_LOCALITY,
         0,

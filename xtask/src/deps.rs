@@ -19,6 +19,16 @@ const PEERS: &[Peer] = &[
         package: "pkg-config",
     },
     Peer {
+        what: "swtpm",
+        present: || succeeds("swtpm", &["--version"]),
+        package: "swtpm",
+    },
+    Peer {
+        what: "QEMU (qemu-system-x86_64)",
+        present: || succeeds("qemu-system-x86_64", &["--version"]),
+        package: "qemu-system-x86",
+    },
+    Peer {
         what: "tpm2-tss (tss2-rc, tss2-mu)",
         present: || succeeds("pkg-config", &["--exists", "tss2-rc", "tss2-mu"]),
         package: "libtss2-dev",
@@ -110,4 +120,29 @@ fn ensure_rust() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether a nightly toolchain is installed; if so, makes sure it has Miri.
+pub(crate) fn nightly_with_miri() -> Result<bool, String> {
+    let toolchains = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if !String::from_utf8_lossy(&toolchains.stdout)
+        .lines()
+        .any(|l| l.starts_with("nightly"))
+    {
+        return Ok(false);
+    }
+    if !succeeds("rustup", &["run", "nightly", "cargo", "miri", "--version"]) {
+        status(Command::new("rustup").args([
+            "component",
+            "add",
+            "--toolchain",
+            "nightly",
+            "miri",
+            "rust-src",
+        ]))?;
+    }
+    Ok(true)
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use run::{Tally, cargo, cargo_test, step};
 
 /// The library crates that must build for bare-metal targets.
-const NO_STD_CRATES: &[&str] = &["tpm2-wire"];
+const NO_STD_CRATES: &[&str] = &["tpm2-wire", "tpm2-tis"];
 /// The bare-metal targets they must build for.
 const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"];
 
@@ -43,6 +43,7 @@ fn test() -> Result<(), String> {
         Ok(())
     })?;
     step("no_std builds", no_std_builds)?;
+    step("miri", run_miri)?;
     // The closing line CI reads: every libtest result of the run, summed.
     println!(
         "{} passed, {} failed, {} skipped",
@@ -58,16 +59,37 @@ fn no_std_builds() -> Result<(), String> {
         }
     }
     let target = NO_STD_TARGETS[0];
-    cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "tpm2-wire",
-        "--features",
-        "defmt",
-        "--target",
-        target,
-    ])
+    for krate in NO_STD_CRATES {
+        cargo(&[
+            "build",
+            "--release",
+            "-p",
+            krate,
+            "--features",
+            "defmt",
+            "--target",
+            target,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Miri over the MMIO module (against a RAM window) and the wire crate's tests, when a
+/// nightly toolchain is installed; installs the miri component when missing.
+fn run_miri() -> Result<(), String> {
+    if !deps::nightly_with_miri()? {
+        eprintln!("no nightly toolchain: Miri skipped (rustup toolchain install nightly)");
+        return Ok(());
+    }
+    let miri = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("rustup");
+        cmd.args([&["run", "nightly", "cargo", "miri", "test"][..], args].concat());
+        cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance")
+            .current_dir(run::workspace_root());
+        run::status(&mut cmd)
+    };
+    miri(&["-p", "tpm2-tis", "--lib"])?;
+    miri(&["-p", "tpm2-wire"])
 }
 
 fn main() -> ExitCode {

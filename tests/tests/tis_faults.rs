@@ -1,0 +1,215 @@
+//! The FIFO driver against the fault-injecting register model: every fault ends in its typed
+//! error within its deadline (exactly, on a virtual clock), with the TPM idle and the
+//! locality released; tpmGo is never written after a failed transfer.
+
+use core::convert::Infallible;
+
+use tpm2_tests::delay::VirtualClock;
+use tpm2_tests::fault_tis::{FaultTis, TisFault};
+use tpm2_tis::{Config, Interface, Tis, TisError, Wait};
+use tpm2_wire::{CommandCode, CommandWriter, WireError};
+
+const A: u64 = 750_000;
+const GET_RANDOM_DURATION: u64 = 2_000_000;
+
+struct Row {
+    fault: TisFault,
+    /// Replaces the model's canned response.
+    response: Option<Vec<u8>>,
+    expected: Result<(), TisError<Infallible>>,
+    /// Virtual microseconds the driver may wait, exactly.
+    waited_us: u64,
+    /// Whether tpmGo may have been written.
+    go: bool,
+    /// Whether the driver can leave the TPM idle: not after a seizure, when the TPM belongs
+    /// to the seizing locality.
+    idle: bool,
+}
+
+fn row(
+    fault: TisFault,
+    expected: Result<(), TisError<Infallible>>,
+    waited_us: u64,
+    go: bool,
+) -> Row {
+    Row {
+        fault,
+        response: None,
+        expected,
+        waited_us,
+        go,
+        idle: true,
+    }
+}
+
+fn header(tag: u16, size: u32) -> Vec<u8> {
+    let mut h = tag.to_be_bytes().to_vec();
+    h.extend_from_slice(&size.to_be_bytes());
+    h.extend_from_slice(&[0; 4]);
+    h
+}
+
+fn run(
+    row: &Row,
+) -> (
+    Result<(), TisError<Infallible>>,
+    FaultTis,
+    VirtualClock,
+    Option<Interface>,
+) {
+    let mut model = FaultTis::new(row.fault);
+    if let Some(r) = &row.response {
+        model.response.clone_from(r);
+    }
+    let mut clock = VirtualClock::default();
+    let mut interface = None;
+    let result = (|| {
+        let mut tis = Tis::new(&mut model, &mut clock, Config::default())?;
+        interface = Some(tis.probe().interface);
+        let mut buf = [0u8; 4096];
+        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM).unwrap();
+        cmd.param(&16u16).unwrap();
+        let len = cmd.finish().unwrap();
+        tpm2_wire::Transport::transact(&mut tis, &mut buf, len).map(drop)
+    })();
+    (result, model, clock, interface)
+}
+
+fn rows() -> Vec<Row> {
+    use TisError::*;
+    vec![
+        row(TisFault::None, Ok(()), 0, true),
+        row(TisFault::NoTpm, Err(NoTpm), 0, false),
+        row(TisFault::StsAllOnes, Err(InvalidStatus(u32::MAX)), 0, false),
+        row(
+            TisFault::LocalityNeverGranted,
+            Err(LocalityNotGranted { locality: 0 }),
+            A,
+            false,
+        ),
+        Row {
+            idle: false,
+            ..row(
+                TisFault::SeizedAtGo,
+                Err(LocalitySeized { locality: 0 }),
+                0,
+                true,
+            )
+        },
+        row(
+            TisFault::BurstCountStuckZero,
+            Err(Timeout(Wait::BurstCount)),
+            A,
+            false,
+        ),
+        row(TisFault::BurstCountHuge, Ok(()), 0, true),
+        row(
+            TisFault::ExpectNeverClears,
+            Err(ExpectMismatch {
+                expected: false,
+                sent: 12,
+            }),
+            0,
+            false,
+        ),
+        row(
+            TisFault::ExpectZeroTooEarly,
+            Err(ExpectMismatch {
+                expected: true,
+                sent: 11,
+            }),
+            0,
+            false,
+        ),
+        row(
+            TisFault::DataAvailNeverSet,
+            Err(Timeout(Wait::CommandCompletion)),
+            GET_RANDOM_DURATION,
+            true,
+        ),
+        row(TisFault::DataAvailStuck, Err(ResponseTransfer), 0, true),
+        row(TisFault::InterfaceType0xF, Ok(()), 0, true),
+        row(TisFault::Family12, Err(Tpm12), 0, false),
+        Row {
+            response: Some(header(0x8001, 5000)),
+            ..row(
+                TisFault::None,
+                Err(ResponseTooLarge {
+                    size: 5000,
+                    capacity: 4096,
+                }),
+                0,
+                true,
+            )
+        },
+        Row {
+            response: Some(header(0x8001, 4)),
+            ..row(
+                TisFault::None,
+                Err(BadResponse(WireError::FrameTooShort { size: 4 })),
+                0,
+                true,
+            )
+        },
+        Row {
+            response: Some(header(0x00C4, 10)),
+            ..row(TisFault::None, Err(Tpm12), 0, true)
+        },
+    ]
+}
+
+#[test]
+fn fault_matrix_for_the_fifo_driver() {
+    let rows = rows();
+    let mut failures = Vec::new();
+    println!(
+        "{:<22} {:<48} {:>10} {:>6} {:>8}",
+        "fault", "result", "waited us", "idle", "released"
+    );
+    for r in &rows {
+        let (result, model, clock, _) = run(r);
+        let waited_us = clock.now_ns / 1000;
+        let ok = result == r.expected
+            && waited_us == r.waited_us
+            && model.is_idle() == r.idle
+            && model.released(0)
+            && (r.go || model.go_count == 0);
+        println!(
+            "{:<22} {:<48} {:>10} {:>6} {:>8} {}",
+            format!("{:?}", r.fault),
+            format!("{result:?}"),
+            waited_us,
+            model.is_idle(),
+            model.released(0),
+            if ok { "pass" } else { "FAIL" }
+        );
+        if !ok {
+            failures.push(format!(
+                "{:?}: got {result:?} after {waited_us} us (go {}), want {:?} after {} us",
+                r.fault, model.go_count, r.expected, r.waited_us
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn interface_type_0xf_is_driven_as_a_fifo_and_says_so() {
+    let (result, model, _, interface) = run(&row(TisFault::InterfaceType0xF, Ok(()), 0, true));
+    assert_eq!(result, Ok(()));
+    assert_eq!(interface, Some(Interface::Tis13));
+    assert_eq!(model.commands.len(), 1);
+}
+
+#[test]
+fn expect_errors_resend_the_whole_command_then_give_up_without_go() {
+    let (_, model, _, _) = run(&row(TisFault::ExpectNeverClears, Ok(()), 0, false));
+    assert_eq!(model.go_count, 0);
+    let (_, model, _, _) = run(&row(TisFault::DataAvailStuck, Ok(()), 0, true));
+    assert_eq!(model.retry_count, 3, "responseRetry used up");
+    let (_, model, _, _) = run(&row(TisFault::DataAvailNeverSet, Ok(()), 0, true));
+    assert_eq!(
+        model.cancel_count, 1,
+        "the command was cancelled at its deadline"
+    );
+}
