@@ -9,7 +9,9 @@
 #![allow(clippy::std_instead_of_core, clippy::missing_panics_doc)]
 
 pub mod delay;
+pub mod fault_crb;
 pub mod fault_tis;
+pub mod frames;
 pub mod qemu;
 pub mod strategies;
 pub mod tss2;

@@ -2,12 +2,13 @@
 
 use sha2::{Digest as _, Sha256};
 use tpm2_tests::delay::CountingDelay;
+use tpm2_tests::frames::{get_random, round_trip, startup};
 use tpm2_tests::qemu::{Device, QemuTpm};
 use tpm2_tis::regs::fifo::{ACCESS, access};
 use tpm2_tis::{Config, Interface, Locality, RegisterAccess, Timeouts, Tis, TisError};
 use tpm2_wire::{
     AlgId, Auth, AuthCommand, Capability, CapabilityData, CommandCode, CommandWriter, Digest,
-    Handle, MaxBuffer, Property, Response, ResponseCode, StartupType, Transport, Unmarshal,
+    Handle, MaxBuffer, Property, Response, ResponseCode, Transport, Unmarshal,
 };
 
 fn qemu() -> QemuTpm {
@@ -16,33 +17,6 @@ fn qemu() -> QemuTpm {
 
 fn driver(bus: &mut QemuTpm, config: Config) -> Tis<&mut QemuTpm, CountingDelay> {
     Tis::new(bus, CountingDelay::default(), config).unwrap()
-}
-
-/// Sends a command built by `build` and returns the response frame.
-fn round_trip<T: Transport>(
-    tpm: &mut T,
-    buf: &mut [u8],
-    code: CommandCode,
-    build: impl FnOnce(&mut CommandWriter<'_>),
-) -> Vec<u8>
-where
-    T::Error: core::fmt::Debug,
-{
-    let mut cmd = CommandWriter::new(buf, code).unwrap();
-    build(&mut cmd);
-    let len = cmd.finish().unwrap();
-    tpm.transact(buf, len).unwrap().to_vec()
-}
-
-fn startup<T: Transport>(tpm: &mut T) -> ResponseCode
-where
-    T::Error: core::fmt::Debug,
-{
-    let mut buf = [0u8; 4096];
-    let rsp = round_trip(tpm, &mut buf, CommandCode::STARTUP, |c| {
-        c.param(&StartupType::CLEAR).unwrap();
-    });
-    Response::parse(&rsp, 0).unwrap().code()
 }
 
 #[test]
@@ -76,17 +50,9 @@ fn startup_get_random_and_get_capability_round_trips() {
         "second Startup is refused"
     );
 
-    let mut buf = [0u8; 4096];
-    let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_RANDOM, |c| {
-        c.param(&32u16).unwrap();
-    });
-    let rsp = Response::parse(&rsp, 0).unwrap();
-    assert!(rsp.code().is_success());
-    let mut params = rsp.parameters();
-    let random = Digest::unmarshal(&mut params).unwrap();
-    params.finish().unwrap();
-    assert_eq!(random.len(), 32);
+    assert_eq!(get_random(&mut tis, 32).len(), 32);
 
+    let mut buf = [0u8; 4096];
     let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_CAPABILITY, |c| {
         c.param(&Capability::TPM_PROPERTIES).unwrap();
         c.param(&Property::MANUFACTURER).unwrap();

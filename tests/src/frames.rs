@@ -1,0 +1,51 @@
+//! Building a command, sending it over any transport and parsing the answer, for driver
+//! tests that do not need the typed commands of `tpm2-cmds`.
+
+use core::fmt::Debug;
+
+use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, StartupType, Transport};
+
+/// Builds a command with `build`, sends it, and returns the response frame.
+pub fn round_trip<T: Transport>(
+    tpm: &mut T,
+    buf: &mut [u8],
+    code: CommandCode,
+    build: impl FnOnce(&mut CommandWriter<'_>),
+) -> Vec<u8>
+where
+    T::Error: Debug,
+{
+    let mut cmd = CommandWriter::new(buf, code).unwrap();
+    build(&mut cmd);
+    let len = cmd.finish().unwrap();
+    tpm.transact(buf, len).unwrap().to_vec()
+}
+
+/// Sends TPM2_Startup(CLEAR) and returns the response code.
+pub fn startup<T: Transport>(tpm: &mut T) -> ResponseCode
+where
+    T::Error: Debug,
+{
+    let mut buf = [0u8; 64];
+    let rsp = round_trip(tpm, &mut buf, CommandCode::STARTUP, |c| {
+        c.param(&StartupType::CLEAR).unwrap();
+    });
+    Response::parse(&rsp, 0).unwrap().code()
+}
+
+/// Sends TPM2_GetRandom(`n`) and returns the random bytes.
+pub fn get_random<T: Transport>(tpm: &mut T, n: u16) -> Vec<u8>
+where
+    T::Error: Debug,
+{
+    let mut buf = [0u8; 4096];
+    let rsp = round_trip(tpm, &mut buf, CommandCode::GET_RANDOM, |c| {
+        c.param(&n).unwrap();
+    });
+    let rsp = Response::parse(&rsp, 0).unwrap();
+    assert!(rsp.code().is_success(), "GetRandom: {}", rsp.code());
+    let mut params = rsp.parameters();
+    let bytes = <tpm2_wire::Digest<'_> as tpm2_wire::Unmarshal>::unmarshal(&mut params).unwrap();
+    params.finish().unwrap();
+    bytes.as_bytes().to_vec()
+}

@@ -1,0 +1,137 @@
+//! The CRB driver against the fault-injecting CRB model: every fault ends in its typed error
+//! within its deadline (exactly, on a virtual clock), with the TPM idle and the locality
+//! relinquished.
+
+use core::convert::Infallible;
+
+use tpm2_crb::{Config, Crb, CrbError, Wait};
+use tpm2_tests::delay::VirtualClock;
+use tpm2_tests::fault_crb::{CrbFault, FaultCrb};
+use tpm2_wire::{CommandCode, CommandWriter, Transport};
+
+const A: u64 = 750_000;
+const B: u64 = 4_000_000;
+const C: u64 = 200_000;
+const GET_RANDOM_DURATION: u64 = 2_000_000;
+
+struct Row {
+    fault: CrbFault,
+    response: Option<Vec<u8>>,
+    expected: Result<(), CrbError<Infallible>>,
+    waited_us: u64,
+}
+
+fn row(fault: CrbFault, expected: Result<(), CrbError<Infallible>>, waited_us: u64) -> Row {
+    Row {
+        fault,
+        response: None,
+        expected,
+        waited_us,
+    }
+}
+
+fn run(row: &Row) -> (Result<(), CrbError<Infallible>>, FaultCrb, VirtualClock) {
+    let mut model = FaultCrb::new(row.fault);
+    if let Some(r) = &row.response {
+        model.response.clone_from(r);
+    }
+    let mut clock = VirtualClock::default();
+    let result = (|| {
+        let mut crb = Crb::new(&mut model, &mut clock, Config::default())?;
+        let mut buf = [0u8; 4096];
+        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM).unwrap();
+        cmd.param(&16u16).unwrap();
+        let len = cmd.finish().unwrap();
+        crb.transact(&mut buf, len).map(drop)
+    })();
+    (result, model, clock)
+}
+
+fn rows() -> Vec<Row> {
+    use CrbError::*;
+    let big = [0x80, 0x01, 0, 0, 0x20, 0x00, 0, 0, 0, 0].to_vec();
+    vec![
+        row(CrbFault::None, Ok(()), 0),
+        row(
+            CrbFault::StartNeverClears,
+            Err(Timeout(Wait::Cancel)),
+            GET_RANDOM_DURATION + B,
+        ),
+        row(CrbFault::TpmStsFatal, Err(TpmFatal), 0),
+        row(
+            CrbFault::CmdReadyNeverAcknowledged,
+            Err(Timeout(Wait::CmdReady)),
+            3 * C,
+        ),
+        row(
+            CrbFault::BufferOutsideWindow,
+            Err(BufferOutsideWindow {
+                address: 0xFED4_6000,
+                size: 0xF80,
+            }),
+            0,
+        ),
+        row(CrbFault::OverlappingBuffers, Err(OverlappingBuffers), 0),
+        row(CrbFault::LocalityNeverGranted, Err(LocalityNotGranted), A),
+        Row {
+            response: Some(big),
+            ..row(
+                CrbFault::None,
+                Err(ResponseTooLarge {
+                    size: 0x2000,
+                    capacity: 3968,
+                }),
+                0,
+            )
+        },
+    ]
+}
+
+#[test]
+fn fault_matrix_for_the_crb_driver() {
+    let mut failures = Vec::new();
+    println!(
+        "{:<28} {:<58} {:>10} {:>6} {:>8}",
+        "fault", "result", "waited us", "idle", "released"
+    );
+    for r in &rows() {
+        let (result, model, clock) = run(r);
+        let waited_us = clock.now_ns / 1000;
+        let ok =
+            result == r.expected && waited_us == r.waited_us && model.is_idle() && model.released();
+        println!(
+            "{:<28} {:<58} {:>10} {:>6} {:>8} {}",
+            format!("{:?}", r.fault),
+            format!("{result:?}"),
+            waited_us,
+            model.is_idle(),
+            model.released(),
+            if ok { "pass" } else { "FAIL" }
+        );
+        if !ok {
+            failures.push(format!(
+                "{:?}: got {result:?} after {waited_us} us",
+                r.fault
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn a_command_larger_than_the_buffer_is_refused_before_any_register_write() {
+    let mut model = FaultCrb::new(CrbFault::None);
+    let mut crb = Crb::new(&mut model, VirtualClock::default(), Config::default()).unwrap();
+    let writes = crb.bus_mut().writes;
+    let mut buf = [0u8; 4096];
+    let err = crb.transact(&mut buf, 4000).err();
+    assert_eq!(
+        err,
+        Some(CrbError::CommandTooLarge {
+            len: 4000,
+            max: 0xF80
+        })
+    );
+    assert_eq!(crb.bus_mut().writes, writes);
+    assert_eq!(crb.bus_mut().starts, 0);
+}

@@ -1,0 +1,123 @@
+//! The CRB driver against QEMU's tpm-crb device model backed by swtpm.
+
+use tpm2_crb::{Config, Crb, CrbError};
+use tpm2_tests::delay::CountingDelay;
+use tpm2_tests::frames::{get_random, round_trip, startup};
+use tpm2_tests::qemu::{Device, QemuTpm};
+use tpm2_tis::{Interface, Tis, TisError};
+use tpm2_wire::{
+    Capability, CapabilityData, CommandCode, Property, Response, ResponseCode, Transport, Unmarshal,
+};
+
+fn qemu() -> QemuTpm {
+    QemuTpm::start(Device::Crb).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn detection_picks_crb_for_tpm_crb_and_the_layout_is_qemus() {
+    let mut bus = qemu();
+    let probe = tpm2_tis::probe(&mut bus).unwrap();
+    assert_eq!(probe.interface, Interface::Crb);
+    assert_eq!(probe.interface_id.0, 0x0002_5811);
+    assert_eq!(probe.vendor_id, 0x1014);
+    let tis = Tis::new(
+        &mut bus,
+        CountingDelay::default(),
+        tpm2_tis::Config::default(),
+    );
+    assert!(matches!(tis.err(), Some(TisError::NotFifo)));
+    let crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    let layout = crb.layout();
+    assert_eq!((layout.cmd_offset, layout.cmd_size), (0x80, 0xF80));
+    assert_eq!(
+        (layout.rsp_offset, layout.rsp_size),
+        (0x80, 0xF80),
+        "one shared buffer"
+    );
+}
+
+#[test]
+fn startup_get_random_and_get_capability_round_trips() {
+    let mut bus = qemu();
+    let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    assert_eq!(startup(&mut crb), ResponseCode::SUCCESS);
+    assert_eq!(get_random(&mut crb, 32).len(), 32);
+    let mut buf = [0u8; 4096];
+    let rsp = round_trip(&mut crb, &mut buf, CommandCode::GET_CAPABILITY, |c| {
+        c.param(&Capability::TPM_PROPERTIES).unwrap();
+        c.param(&Property::FAMILY_INDICATOR).unwrap();
+        c.param(&8u32).unwrap();
+    });
+    let rsp = Response::parse(&rsp, 0).unwrap();
+    let mut params = rsp.parameters();
+    params.bool().unwrap();
+    let CapabilityData::Properties(props) = CapabilityData::unmarshal(&mut params).unwrap() else {
+        panic!("not properties");
+    };
+    let family = props.iter().next().unwrap();
+    assert_eq!(family.property, Property::FAMILY_INDICATOR);
+    assert_eq!(&family.value.to_be_bytes(), b"2.0\0");
+}
+
+#[test]
+fn a_command_at_the_3968_byte_limit_goes_through_and_one_more_byte_is_refused_unsent() {
+    let mut bus = qemu();
+    let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    startup(&mut crb);
+    // A GetRandom padded to the whole buffer: the TPM reads all 3968 bytes and refuses the
+    // trailing ones with a response code, which proves the copy reached it.
+    let mut buf = [0u8; 4096];
+    let mut frame = vec![0x80, 0x01, 0, 0, 0x0F, 0x80, 0, 0, 0x01, 0x7B, 0, 8];
+    frame.resize(3968, 0xA5);
+    buf[..frame.len()].copy_from_slice(&frame);
+    let rsp = crb.transact(&mut buf, 3968).unwrap();
+    let code = Response::parse(rsp, 0).unwrap().code();
+    assert!(!code.is_success(), "the TPM saw the trailing bytes: {code}");
+
+    let writes_before = crb.bus_mut().counts().writes;
+    let reads_before = crb.bus_mut().counts().reads;
+    frame.push(0);
+    frame[4..6].copy_from_slice(&3969u16.to_be_bytes());
+    buf[..frame.len()].copy_from_slice(&frame);
+    let err = crb.transact(&mut buf, 3969).err();
+    assert!(
+        matches!(
+            err,
+            Some(CrbError::CommandTooLarge {
+                len: 3969,
+                max: 3968
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        crb.bus_mut().counts().writes,
+        writes_before,
+        "no register written"
+    );
+    assert_eq!(
+        crb.bus_mut().counts().reads,
+        reads_before,
+        "no register read either"
+    );
+    assert_eq!(
+        startup(&mut crb),
+        ResponseCode::INITIALIZE,
+        "the TPM still answers"
+    );
+}
+
+#[test]
+fn tpm12_behind_crb_is_refused() {
+    let mut bus = QemuTpm::start_tpm12(Device::Crb).unwrap_or_else(|e| panic!("{e}"));
+    let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    let mut buf = [0u8; 64];
+    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, CommandCode::STARTUP).unwrap();
+    cmd.param(&tpm2_wire::StartupType::CLEAR).unwrap();
+    let len = cmd.finish().unwrap();
+    let err = crb.transact(&mut buf, len).err();
+    assert!(
+        matches!(err, Some(CrbError::Tpm12)),
+        "the TPM 1.2 response tag is refused: {err:?}"
+    );
+}

@@ -1,0 +1,367 @@
+//! The CRB protocol: locality, cmdReady (with goIdle retries), command copy, START, tpmSts,
+//! response copy, goIdle, relinquish.
+
+use embedded_hal::delay::DelayNs;
+use tpm2_tis::timing::{Poller, Timeouts, command_code, command_duration_ms};
+use tpm2_tis::{Interface, Probe, RegisterAccess, TisError, probe};
+use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
+
+use crate::regs::{
+    CTRL_CANCEL, CTRL_CMD_HADDR, CTRL_CMD_LADDR, CTRL_CMD_SIZE, CTRL_REQ, CTRL_RSP_ADDR,
+    CTRL_RSP_SIZE, CTRL_START, CTRL_STS, DATA_BUFFER, LOC_CTRL, LOC_STATE, LOC_STS, ctrl_req,
+    ctrl_sts, loc_ctrl, loc_state, loc_sts,
+};
+use crate::{CrbError, Wait};
+
+/// How the CRB driver behaves. `Config::default()` suits PC hardware and QEMU.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// The physical address the register window is mapped from, to validate the buffer
+    /// addresses the TPM advertises.
+    pub base: u64,
+    /// The size of the mapped window; advertised buffers must lie inside it.
+    pub window_len: u32,
+    /// The interface timeouts.
+    pub timeouts: Timeouts,
+    /// The command durations, in milliseconds, by command code.
+    pub command_duration_ms: fn(tpm2_wire::CommandCode) -> u32,
+    /// The first pause of a poll, in microseconds; pauses double from there.
+    pub poll_first_us: u32,
+    /// The longest pause of a poll, in microseconds.
+    pub poll_max_us: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            base: 0xFED4_0000,
+            window_len: 0x5000,
+            timeouts: Timeouts::PTP,
+            command_duration_ms,
+            poll_first_us: 20,
+            poll_max_us: 1_000,
+        }
+    }
+}
+
+/// Where the command and response buffers are, as offsets into the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Layout {
+    /// The command buffer's offset.
+    pub cmd_offset: u32,
+    /// The command buffer's size.
+    pub cmd_size: u32,
+    /// The response buffer's offset.
+    pub rsp_offset: u32,
+    /// The response buffer's size.
+    pub rsp_size: u32,
+}
+
+/// The cmdReady attempts, with goIdle between them (PC Client Device Driver Design
+/// Principles 7.2.1, as EDK2 does).
+const CMD_READY_ATTEMPTS: u8 = 3;
+
+/// A TPM 2.0 behind the CRB interface.
+///
+/// Every [`Transport::transact`] takes locality 0, brings the TPM to the ready state, runs
+/// the command, reads the response, asks the TPM to go idle and relinquishes the locality,
+/// on every path.
+#[derive(Debug)]
+pub struct Crb<B, D> {
+    bus: B,
+    delay: D,
+    config: Config,
+    probe: Probe,
+    layout: Layout,
+}
+
+type Result<T, B> = core::result::Result<T, CrbError<<B as RegisterAccess>::Error>>;
+
+impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
+    /// Probes the TPM, checks it has the CRB interface, and reads and validates the buffer
+    /// layout it advertises (under the locality and in the ready state, since some firmware
+    /// TPMs do not retain those registers otherwise).
+    pub fn new(mut bus: B, delay: D, config: Config) -> Result<Self, B> {
+        let probe = probe(&mut bus).map_err(|e| match e {
+            TisError::Bus(e) => CrbError::Bus(e),
+            TisError::NoTpm => CrbError::NoTpm,
+            _ => CrbError::NotCrb,
+        })?;
+        if probe.interface != Interface::Crb {
+            return Err(CrbError::NotCrb);
+        }
+        let layout = Layout {
+            cmd_offset: DATA_BUFFER,
+            cmd_size: 0,
+            rsp_offset: DATA_BUFFER,
+            rsp_size: 0,
+        };
+        let mut crb = Self {
+            bus,
+            delay,
+            config,
+            probe,
+            layout,
+        };
+        crb.request_locality()?;
+        let layout = crb.cmd_ready().and_then(|()| crb.read_layout());
+        let idle = crb.go_idle();
+        let released = crb.relinquish();
+        crb.layout = layout?;
+        idle?;
+        released?;
+        Ok(crb)
+    }
+
+    /// What the probe found.
+    pub const fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
+    /// The validated buffer layout.
+    pub const fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The register bus.
+    pub fn bus_mut(&mut self) -> &mut B {
+        &mut self.bus
+    }
+
+    /// Gives the bus and the delay back.
+    pub fn into_parts(self) -> (B, D) {
+        (self.bus, self.delay)
+    }
+
+    fn read(&mut self, reg: u32) -> Result<u32, B> {
+        self.bus.read32(reg).map_err(CrbError::Bus)
+    }
+
+    fn write(&mut self, reg: u32, value: u32) -> Result<(), B> {
+        self.bus.write32(reg, value).map_err(CrbError::Bus)
+    }
+
+    /// Polls register `reg` until `done` holds for its value, within `budget_us`.
+    fn wait(
+        &mut self,
+        reg: u32,
+        budget_us: u32,
+        done: impl Fn(u32) -> bool,
+    ) -> Result<Option<u32>, B> {
+        let mut poller = Poller::new(
+            &mut self.delay,
+            self.config.poll_first_us,
+            self.config.poll_max_us,
+        );
+        let bus = &mut self.bus;
+        poller.until(budget_us, || {
+            bus.read32(reg)
+                .map(|v| done(v).then_some(v))
+                .map_err(CrbError::Bus)
+        })
+    }
+
+    fn request_locality(&mut self) -> Result<(), B> {
+        if self.read(LOC_STATE)? == u32::MAX {
+            return Err(CrbError::NoTpm);
+        }
+        if self.read(LOC_STS)? & loc_sts::GRANTED != 0 {
+            return Ok(());
+        }
+        self.write(LOC_CTRL, loc_ctrl::REQUEST_ACCESS)?;
+        let a = self.config.timeouts.a_us;
+        if self
+            .wait(LOC_STS, a, |v| v != u32::MAX && v & loc_sts::GRANTED != 0)?
+            .is_some()
+        {
+            return Ok(());
+        }
+        self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
+        Err(CrbError::LocalityNotGranted)
+    }
+
+    fn relinquish(&mut self) -> Result<(), B> {
+        self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
+        let c = self.config.timeouts.c_us;
+        match self.wait(LOC_STATE, c, |v| v & loc_state::ASSIGNED == 0)? {
+            Some(_) => Ok(()),
+            None => Err(CrbError::Timeout(Wait::Relinquish)),
+        }
+    }
+
+    /// Moves the TPM to the ready state: cmdReady acknowledged and tpmIdle cleared, with a
+    /// goIdle between attempts.
+    fn cmd_ready(&mut self) -> Result<(), B> {
+        let c = self.config.timeouts.c_us;
+        for _ in 0..CMD_READY_ATTEMPTS {
+            self.write(CTRL_REQ, ctrl_req::CMD_READY)?;
+            let acknowledged = self
+                .wait(CTRL_REQ, c, |v| v & ctrl_req::CMD_READY == 0)?
+                .is_some()
+                && self
+                    .wait(CTRL_STS, c, |v| v & ctrl_sts::IDLE == 0)?
+                    .is_some();
+            if acknowledged {
+                return Ok(());
+            }
+            self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
+            self.wait(CTRL_REQ, c, |v| v & ctrl_req::GO_IDLE == 0)?;
+        }
+        Err(CrbError::Timeout(Wait::CmdReady))
+    }
+
+    /// Asks the TPM to go idle. A TPM with CapCRBIdleBypass may skip the idle state, so the
+    /// request is not waited for there.
+    fn go_idle(&mut self) -> Result<(), B> {
+        self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
+        if self.probe.interface_id.crb_idle_bypass() {
+            return Ok(());
+        }
+        let c = self.config.timeouts.c_us;
+        match self.wait(CTRL_REQ, c, |v| v & ctrl_req::GO_IDLE == 0)? {
+            Some(_) => Ok(()),
+            None => Err(CrbError::Timeout(Wait::GoIdle)),
+        }
+    }
+
+    fn read_layout(&mut self) -> Result<Layout, B> {
+        let cmd_size = self.read(CTRL_CMD_SIZE)?;
+        let cmd =
+            u64::from(self.read(CTRL_CMD_LADDR)?) | u64::from(self.read(CTRL_CMD_HADDR)?) << 32;
+        let rsp_size = self.read(CTRL_RSP_SIZE)?;
+        let rsp =
+            u64::from(self.read(CTRL_RSP_ADDR)?) | u64::from(self.read(CTRL_RSP_ADDR + 4)?) << 32;
+        let cmd_offset = self.window_offset(cmd, cmd_size)?;
+        let rsp_offset = self.window_offset(rsp, rsp_size)?;
+        let (cmd_end, rsp_end) = (cmd_offset + cmd_size, rsp_offset + rsp_size);
+        let same = cmd_offset == rsp_offset && cmd_size == rsp_size;
+        if !same && cmd_offset < rsp_end && rsp_offset < cmd_end {
+            return Err(CrbError::OverlappingBuffers);
+        }
+        Ok(Layout {
+            cmd_offset,
+            cmd_size,
+            rsp_offset,
+            rsp_size,
+        })
+    }
+
+    /// The offset of a buffer that must lie in the window's data area (past the registers).
+    fn window_offset(&self, address: u64, size: u32) -> Result<u32, B> {
+        let offset = address.checked_sub(self.config.base);
+        let end = offset.and_then(|o| o.checked_add(u64::from(size)));
+        let fits = offset.is_some_and(|o| o >= u64::from(DATA_BUFFER))
+            && end.is_some_and(|e| e <= u64::from(self.config.window_len))
+            && usize::try_from(size).is_ok_and(|s| s >= HEADER_LEN);
+        match offset.map(u32::try_from) {
+            Some(Ok(offset)) if fits => Ok(offset),
+            _ => Err(CrbError::BufferOutsideWindow { address, size }),
+        }
+    }
+
+    fn write_buffer(&mut self, offset: u32, bytes: &[u8]) -> Result<(), B> {
+        let mut at = offset;
+        let mut words = bytes.chunks_exact(4);
+        for word in &mut words {
+            let word = <[u8; 4]>::try_from(word).unwrap_or_default();
+            self.bus
+                .write32(at, u32::from_le_bytes(word))
+                .map_err(CrbError::Bus)?;
+            at = at.wrapping_add(4);
+        }
+        for &b in words.remainder() {
+            self.bus.write8(at, b).map_err(CrbError::Bus)?;
+            at = at.wrapping_add(1);
+        }
+        Ok(())
+    }
+
+    fn read_buffer(&mut self, offset: u32, dst: &mut [u8]) -> Result<(), B> {
+        let mut at = offset;
+        let mut words = dst.chunks_exact_mut(4);
+        for word in &mut words {
+            word.copy_from_slice(&self.bus.read32(at).map_err(CrbError::Bus)?.to_le_bytes());
+            at = at.wrapping_add(4);
+        }
+        for b in words.into_remainder() {
+            *b = self.bus.read8(at).map_err(CrbError::Bus)?;
+            at = at.wrapping_add(1);
+        }
+        Ok(())
+    }
+
+    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
+        let cmd = buf.get(..len).unwrap_or_default();
+        let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
+        self.cmd_ready()?;
+        self.write(CTRL_CANCEL, 0)?;
+        let layout = self.layout;
+        self.write_buffer(layout.cmd_offset, cmd)?;
+        self.write(CTRL_START, 1)?;
+        let budget = duration_ms.saturating_mul(1000);
+        if self.wait(CTRL_START, budget, |v| v & 1 == 0)?.is_none() {
+            self.write(CTRL_CANCEL, 1)?;
+            let b = self.config.timeouts.b_us;
+            let stopped = self.wait(CTRL_START, b, |v| v & 1 == 0)?;
+            self.write(CTRL_CANCEL, 0)?;
+            let wait = if stopped.is_some() {
+                Wait::CommandCompletion
+            } else {
+                Wait::Cancel
+            };
+            return Err(CrbError::Timeout(wait));
+        }
+        if self.read(CTRL_STS)? & ctrl_sts::FATAL != 0 {
+            return Err(CrbError::TpmFatal);
+        }
+        let room = buf
+            .len()
+            .min(usize::try_from(layout.rsp_size).unwrap_or(usize::MAX));
+        let header = buf
+            .get_mut(..HEADER_LEN)
+            .ok_or(CrbError::ResponseTooLarge {
+                size: 10,
+                capacity: room,
+            })?;
+        self.read_buffer(layout.rsp_offset, header)?;
+        let size = Header::response_size(header, room).map_err(|e| match e {
+            WireError::Tpm12Response { .. } => CrbError::Tpm12,
+            WireError::SizeMismatch { declared, actual } => CrbError::ResponseTooLarge {
+                size: declared,
+                capacity: actual,
+            },
+            other => CrbError::BadResponse(other),
+        })?;
+        let rest = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
+        self.read_buffer(layout.rsp_offset + 10, rest)?;
+        Ok(size)
+    }
+}
+
+impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
+    type Error = CrbError<B::Error>;
+
+    fn transact<'b>(&mut self, buf: &'b mut [u8], command_len: usize) -> Result<&'b [u8], B> {
+        let max = self.layout.cmd_size;
+        let fits = usize::try_from(max).is_ok_and(|max| command_len <= max);
+        if command_len < HEADER_LEN || command_len > buf.len() || !fits {
+            return Err(CrbError::CommandTooLarge {
+                len: command_len,
+                max,
+            });
+        }
+        self.request_locality()?;
+        let result = self.exchange(buf, command_len);
+        // Idle and relinquished on every path; the first error wins.
+        let idle = self.go_idle();
+        let released = self.relinquish();
+        let size = result?;
+        idle?;
+        released?;
+        buf.get(..size).ok_or(CrbError::ResponseTooLarge {
+            size: 0,
+            capacity: size,
+        })
+    }
+}

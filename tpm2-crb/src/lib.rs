@@ -1,0 +1,32 @@
+//! The TPM 2.0 Command Response Buffer (CRB) driver.
+//!
+//! [`Crb`] follows the TCG PC Client PTP CRB flow: request locality 0 and check it is
+//! granted (QEMU silently ignores START without it), cmdReady with up to three attempts and
+//! goIdle between them, the command copied into the buffer the TPM advertises (validated to
+//! lie inside the mapped window; a command and response buffer that are the same buffer, as
+//! on QEMU, are supported), START, START polled to clear within the command's duration,
+//! CTRL_STS.tpmSts checked, the response header then the rest read back, goIdle, relinquish.
+//! It implements [`tpm2_wire::Transport`].
+//!
+//! It reuses `tpm2-tis` for everything both interfaces share: the register-access trait,
+//! MMIO, INTERFACE_ID decoding, interface detection, timeouts and the bounded poller. It
+//! never panics, never waits without a deadline, and never returns with the TPM out of idle
+//! or the locality held (unless the TPM itself refuses to go idle, which is reported).
+#![no_std]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod driver;
+mod error;
+pub mod regs;
+
+pub use driver::{Config, Crb, Layout};
+pub use error::{CrbError, Wait};
