@@ -1,0 +1,89 @@
+//! Startup, Shutdown, SelfTest, GetTestResult, GetRandom, HierarchyChangeAuth.
+
+use embedded_hal::delay::DelayNs;
+use tpm2_wire::{
+    Auth, CommandCode, Digest, Handle, MaxBuffer, ResponseCode, StartupType, Transport, Unmarshal,
+};
+
+use super::password;
+use crate::{Error, Failure, Tpm};
+
+/// What TPM2_Startup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum StartupOutcome {
+    /// The TPM started now.
+    Started,
+    /// The TPM was started already (TPM_RC_INITIALIZE), e.g. by firmware.
+    AlreadyStarted,
+}
+
+/// TPM2_GetTestResult's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TestResult<'a> {
+    /// Vendor-specific test data.
+    pub data: MaxBuffer<'a>,
+    /// TPM_RC_SUCCESS, TPM_RC_TESTING (tests running) or TPM_RC_FAILURE / NEEDS_TEST.
+    pub result: ResponseCode,
+}
+
+impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
+    /// TPM2_Startup. TPM_RC_INITIALIZE, which a TPM answers when firmware started it
+    /// already, is [`StartupOutcome::AlreadyStarted`], not an error.
+    pub fn startup(&mut self, kind: StartupType) -> Result<StartupOutcome, Error<T::Error>> {
+        match self.execute(CommandCode::STARTUP, 0, |c| c.param(&kind).map(drop)) {
+            Ok(_) => Ok(StartupOutcome::Started),
+            Err(e) if e.is(Failure::NotStarted) => Ok(StartupOutcome::AlreadyStarted),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// TPM2_Shutdown.
+    pub fn shutdown(&mut self, kind: StartupType) -> Result<(), Error<T::Error>> {
+        self.execute(CommandCode::SHUTDOWN, 0, |c| c.param(&kind).map(drop))
+            .map(drop)
+    }
+
+    /// TPM2_SelfTest: `full` tests everything, otherwise only what was not tested yet.
+    pub fn self_test(&mut self, full: bool) -> Result<(), Error<T::Error>> {
+        self.execute(CommandCode::SELF_TEST, 0, |c| c.param(&full).map(drop))
+            .map(drop)
+    }
+
+    /// TPM2_GetTestResult.
+    pub fn get_test_result(&mut self) -> Result<TestResult<'_>, Error<T::Error>> {
+        let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |_| Ok(()))?;
+        let mut p = rsp.parameters();
+        let data = MaxBuffer::unmarshal(&mut p)?;
+        let result = ResponseCode(p.u32()?);
+        p.finish()?;
+        Ok(TestResult { data, result })
+    }
+
+    /// TPM2_GetRandom: up to `count` random bytes (the TPM may return fewer).
+    pub fn get_random(&mut self, count: u16) -> Result<Digest<'_>, Error<T::Error>> {
+        let rsp = self.execute(CommandCode::GET_RANDOM, 0, |c| c.param(&count).map(drop))?;
+        let mut p = rsp.parameters();
+        let bytes = Digest::unmarshal(&mut p)?;
+        p.finish()?;
+        Ok(bytes)
+    }
+
+    /// TPM2_HierarchyChangeAuth: sets the authValue of `hierarchy` (OWNER, ENDORSEMENT,
+    /// LOCKOUT or PLATFORM), authorized by its current one.
+    pub fn hierarchy_change_auth(
+        &mut self,
+        hierarchy: Handle,
+        auth: Auth<'_>,
+        new_auth: Auth<'_>,
+    ) -> Result<(), Error<T::Error>> {
+        self.execute(CommandCode::HIERARCHY_CHANGE_AUTH, 0, |c| {
+            c.handle(hierarchy)?
+                .sessions(&password(auth))?
+                .param(&new_auth)
+                .map(drop)
+        })
+        .map(drop)
+    }
+}

@@ -1,0 +1,158 @@
+//! The client: one command/response buffer, a transport, a retry policy.
+
+use embedded_hal::delay::DelayNs;
+use tpm2_wire::rc::Warning;
+use tpm2_wire::{CommandCode, CommandWriter, RcKind, Response, Transport, WireError};
+
+use crate::{Error, TpmError};
+
+/// How TPM_RC_RETRY, TESTING, YIELDED and NV_RATE are handled: the same command is sent
+/// again after a pause that starts at `first_delay_ms` and doubles, while the pauses add up
+/// to at most `max_total_ms` and attempts to at most `max_attempts`. Never unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RetryPolicy {
+    /// The first pause, in milliseconds.
+    pub first_delay_ms: u32,
+    /// The most the pauses may add up to, in milliseconds.
+    pub max_total_ms: u32,
+    /// The most times a command is sent.
+    pub max_attempts: u8,
+}
+
+impl RetryPolicy {
+    /// 20 ms doubling, up to about 2.5 s in all (what Linux does), at most 8 sends.
+    pub const DEFAULT: Self = Self {
+        first_delay_ms: 20,
+        max_total_ms: 2_600,
+        max_attempts: 8,
+    };
+    /// Send once; return every warning to the caller.
+    pub const NEVER: Self = Self {
+        first_delay_ms: 0,
+        max_total_ms: 0,
+        max_attempts: 1,
+    };
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+fn retry_warning(kind: RcKind) -> bool {
+    matches!(
+        kind,
+        RcKind::Warning(Warning::Retry | Warning::Testing | Warning::Yielded | Warning::NvRate)
+    )
+}
+
+/// Overwrites secrets so that the write is not optimised away.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    core::hint::black_box(&*bytes);
+}
+
+/// A TPM 2.0 reached through a [`Transport`], with a command/response buffer of `N` bytes
+/// (4096 by default, the PC Client maximum).
+///
+/// Results borrow from the buffer (zero-copy views), so they live until the next command.
+/// Authorization values are wiped from the buffer after every transaction.
+#[derive(Debug)]
+pub struct Tpm<T, D, const N: usize = 4096> {
+    transport: T,
+    delay: D,
+    retry: RetryPolicy,
+    pub(crate) nv_buffer_max: Option<u16>,
+    buf: [u8; N],
+}
+
+impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
+    /// A client over `transport`, pausing with `delay` between retries.
+    pub fn new(transport: T, delay: D) -> Self {
+        Self {
+            transport,
+            delay,
+            retry: RetryPolicy::DEFAULT,
+            nv_buffer_max: None,
+            buf: [0; N],
+        }
+    }
+
+    /// Replaces the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The transport.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Gives the transport and the delay back.
+    pub fn into_parts(self) -> (T, D) {
+        (self.transport, self.delay)
+    }
+
+    /// Builds a command with `build`, sends it (again, under the retry policy, while the TPM
+    /// answers a transient warning), checks the response code, and returns the parsed frame
+    /// of a response with `response_handles` handles.
+    pub fn execute(
+        &mut self,
+        code: CommandCode,
+        response_handles: usize,
+        build: impl Fn(&mut CommandWriter<'_>) -> Result<(), WireError>,
+    ) -> Result<Response<'_>, Error<T::Error>> {
+        let mut attempt: u8 = 0;
+        let mut waited_ms: u32 = 0;
+        let mut pause_ms = self.retry.first_delay_ms;
+        let rsp_len = loop {
+            attempt = attempt.saturating_add(1);
+            let (len, auth) = {
+                let mut cmd = CommandWriter::new(&mut self.buf, code)?;
+                let outcome = build(&mut cmd);
+                let auth = cmd.auth_range();
+                match outcome.and_then(|()| cmd.finish()) {
+                    Ok(len) => (len, auth),
+                    Err(e) => {
+                        wipe(&mut self.buf);
+                        return Err(e.into());
+                    }
+                }
+            };
+            let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
+            // Command bytes the response did not overwrite, the authorization among them.
+            let rsp_len = match sent {
+                Ok(n) => n,
+                Err(e) => {
+                    wipe(&mut self.buf);
+                    return Err(Error::Transport(e));
+                }
+            };
+            if let Some(auth) = auth.filter(|a| a.end > rsp_len) {
+                let from = auth.start.max(rsp_len);
+                wipe(self.buf.get_mut(from..auth.end).unwrap_or_default());
+            }
+            let rc = tpm2_wire::Header::parse(self.buf.get(..rsp_len).unwrap_or_default())?;
+            let kind = tpm2_wire::ResponseCode(rc.code.get()).kind();
+            let may_retry = attempt < self.retry.max_attempts
+                && waited_ms.saturating_add(pause_ms) <= self.retry.max_total_ms;
+            if !(retry_warning(kind) && may_retry) {
+                break rsp_len;
+            }
+            self.delay.delay_ms(pause_ms);
+            waited_ms = waited_ms.saturating_add(pause_ms);
+            pause_ms = pause_ms.saturating_mul(2).max(1);
+        };
+        let frame = self.buf.get(..rsp_len).unwrap_or_default();
+        let response = Response::parse(frame, response_handles)?;
+        if response.code().is_success() {
+            Ok(response)
+        } else {
+            Err(Error::Tpm(TpmError::new(code, response.code())))
+        }
+    }
+}
