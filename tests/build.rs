@@ -13,4 +13,5 @@ fn require(lib: &str, package: &str) {
 fn main() {
     require("tss2-rc", "libtss2-dev");
     require("tss2-mu", "libtss2-dev");
+    require("libtpms", "libtpms-dev");
 }

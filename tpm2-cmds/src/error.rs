@@ -144,12 +144,32 @@ fn classify(command: CommandCode, code: ResponseCode) -> Failure {
                 subject: Subject::Handle(2),
             },
         ) => Failure::NvIndexNotDefined,
+        // A persistent handle not in use gives TPM_RC_HANDLE; a transient one not loaded
+        // gives TPM_RC_VALUE (or a REFERENCE warning) on the object's handle or parameter.
         (
-            Cc::READ_PUBLIC | Cc::EVICT_CONTROL | Cc::FLUSH_CONTEXT,
+            Cc::READ_PUBLIC,
             RcKind::Format1 {
-                error: Fmt1Error::Handle,
-                ..
+                error: Fmt1Error::Handle | Fmt1Error::Value,
+                subject: Subject::Handle(1),
             },
+        )
+        | (
+            Cc::EVICT_CONTROL,
+            RcKind::Format1 {
+                error: Fmt1Error::Handle | Fmt1Error::Value,
+                subject: Subject::Handle(2),
+            },
+        )
+        | (
+            Cc::FLUSH_CONTEXT,
+            RcKind::Format1 {
+                error: Fmt1Error::Handle | Fmt1Error::Value,
+                subject: Subject::Parameter(1),
+            },
+        )
+        | (
+            Cc::READ_PUBLIC | Cc::EVICT_CONTROL,
+            RcKind::Warning(Warning::ReferenceH0 | Warning::ReferenceH1),
         ) => Failure::ObjectNotFound,
         (
             Cc::CREATE_PRIMARY,

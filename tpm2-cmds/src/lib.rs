@@ -30,6 +30,8 @@ mod error;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod provision;
+#[cfg(test)]
+mod tests;
 mod tpm;
 
 pub use commands::{

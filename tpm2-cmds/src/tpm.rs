@@ -65,7 +65,7 @@ pub struct Tpm<T, D, const N: usize = 4096> {
     delay: D,
     retry: RetryPolicy,
     pub(crate) nv_buffer_max: Option<u16>,
-    buf: [u8; N],
+    pub(crate) buf: [u8; N],
 }
 
 impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {

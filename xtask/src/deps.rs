@@ -29,6 +29,16 @@ const PEERS: &[Peer] = &[
         package: "qemu-system-x86",
     },
     Peer {
+        what: "libtpms",
+        present: || succeeds("pkg-config", &["--exists", "libtpms"]),
+        package: "libtpms-dev",
+    },
+    Peer {
+        what: "tpm2-tools (tpm2_createek)",
+        present: || succeeds("tpm2_createek", &["--version"]),
+        package: "tpm2-tools",
+    },
+    Peer {
         what: "tpm2-tss (tss2-rc, tss2-mu)",
         present: || succeeds("pkg-config", &["--exists", "tss2-rc", "tss2-mu"]),
         package: "libtss2-dev",

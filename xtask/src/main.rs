@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use run::{Tally, cargo, cargo_test, step};
 
 /// The library crates that must build for bare-metal targets.
-const NO_STD_CRATES: &[&str] = &["tpm2-wire", "tpm2-tis", "tpm2-crb"];
+const NO_STD_CRATES: &[&str] = &["tpm2-wire", "tpm2-tis", "tpm2-crb", "tpm2-cmds"];
 /// The bare-metal targets they must build for.
 const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"];
 

@@ -1,0 +1,78 @@
+//! swtpm serving a TPM 2.0 on loopback TCP, spawned per test.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::qemu::{QtestError, fresh_dir, require_program};
+
+/// A running `swtpm socket --server type=tcp` with its control channel on the next port,
+/// as tpm2-tss's swtpm TCTI expects. Killed, and its state removed, on drop.
+#[derive(Debug)]
+pub struct SwtpmServer {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+/// Two consecutive free loopback ports.
+fn free_port_pair() -> std::io::Result<u16> {
+    for _ in 0..50 {
+        let a = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = a.local_addr()?.port();
+        if port < u16::MAX && TcpListener::bind((Ipv4Addr::LOCALHOST, port + 1)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::other("no two consecutive free ports"))
+}
+
+impl SwtpmServer {
+    /// Starts a manufacture-fresh swtpm that has run TPM2_Startup(CLEAR) itself.
+    pub fn start() -> Result<Self, QtestError> {
+        require_program("swtpm", "swtpm")?;
+        let dir = fresh_dir("swtpm")?;
+        let port = free_port_pair()?;
+        let child = Command::new("swtpm")
+            .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
+            .arg("--tpmstate")
+            .arg(format!("dir={}", dir.display()))
+            .arg("--server")
+            .arg(format!("type=tcp,port={port},bindaddr=127.0.0.1"))
+            .arg("--ctrl")
+            .arg(format!("type=tcp,port={},bindaddr=127.0.0.1", port + 1))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let server = Self { child, dir, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(server.addr()).is_err() {
+            if Instant::now() > deadline {
+                return Err(QtestError::Protocol("swtpm did not listen".into()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(server)
+    }
+
+    /// The command socket.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// The tpm2-tss TCTI string for tpm2-tools.
+    #[must_use]
+    pub fn tcti(&self) -> String {
+        format!("swtpm:host=127.0.0.1,port={}", self.port)
+    }
+}
+
+impl Drop for SwtpmServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
