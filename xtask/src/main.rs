@@ -3,6 +3,8 @@
 //! - `test`: everything CI checks: formatting, clippy, docs, every test against the real
 //!   peers, and the `no_std` builds of the library crates. Installs missing system packages
 //!   and Rust targets first. Ends with one line `N passed, N failed, N skipped`.
+//! - `demo [ARGS]`: the doctor against a simulated TPM behind the real FIFO driver (QEMU's
+//!   tpm-tis backed by swtpm), installing what it needs; ARGS go to `tpm2-doctor`.
 //! - `deps`: only install what the tests and the demo need.
 //!
 //! It never changes the source tree.
@@ -92,13 +94,49 @@ fn run_miri() -> Result<(), String> {
     miri(&["-p", "tpm2-wire"])
 }
 
+/// Builds and runs the doctor. Its verdict (exit 0, 1 or 2) is the demo's output, not a
+/// failure of the demo; a usage error or a crash is.
+fn demo(args: &[String]) -> Result<(), String> {
+    deps::ensure_all()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "tpm2-examples",
+        "--bin",
+        "tpm2-doctor",
+        "--",
+    ])
+    .args(args)
+    .current_dir(run::workspace_root());
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cargo could not start: {e}"))?;
+    match status.code() {
+        Some(0..=2) => {
+            eprintln!(
+                "\nMore: cargo xtask demo --scenario da-lockout | foreign-endorsement-auth | \
+                 no-ek-cert | interface-0xf | tpm12 | no-tpm | healthy, --backend qemu-crb, --json;\n\
+                 cargo run -p tpm2-examples --bin tpm2-doctor -- explain FILE (ESXi logs); \
+                 cargo run -p tpm2-examples --bin tpm2-rc -- 0x921 0x18b 0x9a2"
+            );
+            Ok(())
+        }
+        _ => Err(format!("tpm2-doctor exited with {status}")),
+    }
+}
+
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "test" => test(),
         "deps" => deps::ensure_all(),
+        "demo" => demo(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <test|deps>");
+            eprintln!("usage: cargo xtask <test|demo [ARGS]|deps>");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,340 @@
+//! Where the doctor finds a TPM: QEMU's device models behind our drivers (the default),
+//! libtpms in-process, an mssim or swtpm socket, a Linux device, or hardware through /dev/mem.
+
+use core::fmt;
+use core::net::SocketAddr;
+use core::str::FromStr;
+use core::time::Duration;
+use std::path::PathBuf;
+
+use tpm2_cmds::host::{Device, HostError, Mssim, Swtpm};
+use tpm2_crb::{Crb, CrbError};
+use tpm2_tests::delay::CountingDelay;
+use tpm2_tests::fault_tis::{FaultTis, TisFault};
+use tpm2_tests::libtpms::Libtpms;
+use tpm2_tests::qemu::{Device as QemuDevice, QemuTpm};
+use tpm2_tis::{Interface, Mmio, Probe, RegisterAccess, Tis, TisError};
+use tpm2_wire::{Transport, TransportError, TransportErrorKind};
+
+use crate::Scenario;
+
+/// A backend named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendSpec {
+    /// The FIFO driver over QEMU's tpm-tis, backed by swtpm.
+    QemuTis,
+    /// The CRB driver over QEMU's tpm-crb, backed by swtpm.
+    QemuCrb,
+    /// libtpms in-process.
+    Libtpms,
+    /// A TCG simulator (mssim protocol).
+    Mssim(SocketAddr),
+    /// swtpm's socket.
+    Swtpm(SocketAddr),
+    /// A Linux TPM device.
+    Dev(PathBuf),
+    /// Real hardware through /dev/mem.
+    Mmio,
+}
+
+impl FromStr for BackendSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let addr = |a: &str| a.parse::<SocketAddr>().map_err(|e| format!("{a}: {e}"));
+        Ok(match s.split_once(':') {
+            None if s == "qemu-tis" => Self::QemuTis,
+            None if s == "qemu-crb" => Self::QemuCrb,
+            None if s == "libtpms" => Self::Libtpms,
+            None if s == "mmio" => Self::Mmio,
+            Some(("mssim", a)) => Self::Mssim(addr(a)?),
+            Some(("swtpm", a)) => Self::Swtpm(addr(a)?),
+            Some(("dev", p)) => Self::Dev(PathBuf::from(p)),
+            _ => {
+                return Err(format!(
+                    "unknown backend {s:?}: qemu-tis, qemu-crb, libtpms, mssim:HOST:PORT, \
+                     swtpm:HOST:PORT, dev:/dev/tpmrm0 or mmio"
+                ));
+            }
+        })
+    }
+}
+
+/// The register buses the drivers run over.
+#[derive(Debug)]
+pub enum Bus {
+    /// QEMU's device model.
+    Qemu(QemuTpm),
+    /// QEMU's tpm-tis with INTERFACE_ID reading all-ones: a TPM 2.0 behind a TIS 1.3 view,
+    /// as the Infineon modules of the ESXi logs present themselves.
+    Tis13(QemuTpm),
+    /// Nothing at the address.
+    Empty(FaultTis),
+    /// Hardware.
+    Mmio(Mmio),
+}
+
+/// A register bus failure.
+#[derive(Debug)]
+pub struct BusError(pub String);
+
+impl RegisterAccess for Bus {
+    type Error = BusError;
+    fn read8(&mut self, o: u32) -> Result<u8, BusError> {
+        match self {
+            Self::Qemu(b) | Self::Tis13(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => Ok(b.read8(o).unwrap_or(u8::MAX)),
+            Self::Mmio(b) => Ok(b.read8(o).unwrap_or(u8::MAX)),
+        }
+    }
+    fn read16(&mut self, o: u32) -> Result<u16, BusError> {
+        match self {
+            Self::Qemu(b) | Self::Tis13(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => Ok(b.read16(o).unwrap_or(u16::MAX)),
+            Self::Mmio(b) => Ok(b.read16(o).unwrap_or(u16::MAX)),
+        }
+    }
+    fn read32(&mut self, o: u32) -> Result<u32, BusError> {
+        match self {
+            Self::Tis13(_) if o == tpm2_tis::regs::INTERFACE_ID => Ok(u32::MAX),
+            Self::Qemu(b) | Self::Tis13(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => Ok(b.read32(o).unwrap_or(u32::MAX)),
+            Self::Mmio(b) => Ok(b.read32(o).unwrap_or(u32::MAX)),
+        }
+    }
+    fn write8(&mut self, o: u32, v: u8) -> Result<(), BusError> {
+        match self {
+            Self::Qemu(b) | Self::Tis13(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => b.write8(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write8(o, v).map_err(|e| match e {}),
+        }
+    }
+    fn write16(&mut self, o: u32, v: u16) -> Result<(), BusError> {
+        match self {
+            Self::Qemu(b) | Self::Tis13(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => b.write16(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write16(o, v).map_err(|e| match e {}),
+        }
+    }
+    fn write32(&mut self, o: u32, v: u32) -> Result<(), BusError> {
+        match self {
+            Self::Qemu(b) | Self::Tis13(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
+            Self::Empty(b) => b.write32(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write32(o, v).map_err(|e| match e {}),
+        }
+    }
+}
+
+/// A transport failure of any backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkError {
+    /// Its kind.
+    pub kind: TransportErrorKind,
+    /// What happened.
+    pub message: String,
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl TransportError for LinkError {
+    fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+fn link_error(e: &impl TransportError) -> LinkError {
+    LinkError {
+        kind: e.kind(),
+        message: e.to_string(),
+    }
+}
+
+/// Any backend's transport.
+#[derive(Debug)]
+pub enum Link {
+    /// The FIFO driver.
+    Tis(Box<Tis<Bus, CountingDelay>>),
+    /// The CRB driver.
+    Crb(Box<Crb<Bus, CountingDelay>>),
+    /// libtpms.
+    Libtpms(Libtpms),
+    /// mssim.
+    Mssim(Mssim),
+    /// swtpm.
+    Swtpm(Swtpm),
+    /// A Linux device.
+    Dev(Device),
+}
+
+impl Transport for Link {
+    type Error = LinkError;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], LinkError> {
+        match self {
+            Self::Tis(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Crb(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Libtpms(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Mssim(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Swtpm(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Dev(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+        }
+    }
+}
+
+/// How the TPM was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// Through a register driver, with what the probe found.
+    Registers(Probe),
+    /// Through a host transport (no registers to inspect).
+    Host,
+}
+
+/// Why the TPM could not be opened: the interface check's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFailure {
+    /// `none`, `tpm12`, or the interface kind found.
+    pub interface: &'static str,
+    /// What happened.
+    pub summary: String,
+    /// The remedy.
+    pub remedy: String,
+}
+
+fn tis_failure<E: fmt::Debug>(e: &TisError<E>) -> OpenFailure {
+    let (interface, remedy) = match e {
+        TisError::NoTpm => ("none", crate::diagnosis::NO_TPM.to_owned()),
+        TisError::Tpm12 => ("tpm12", crate::diagnosis::TPM12.to_owned()),
+        TisError::LocalityNotGranted { .. } => (
+            "fifo",
+            "Another agent (firmware, SMM, another OS driver) holds the TPM: stop it, or \
+             reboot so that the firmware releases locality 0."
+                .to_owned(),
+        ),
+        _ => (
+            "fifo",
+            "Check the TPM module and its firmware; power-cycle the host.".to_owned(),
+        ),
+    };
+    OpenFailure {
+        interface,
+        summary: e.to_string(),
+        remedy,
+    }
+}
+
+fn crb_failure<E: fmt::Debug>(e: &CrbError<E>) -> OpenFailure {
+    let (interface, remedy) = match e {
+        CrbError::NoTpm => ("none", crate::diagnosis::NO_TPM.to_owned()),
+        CrbError::Tpm12 => ("tpm12", crate::diagnosis::TPM12.to_owned()),
+        _ => (
+            "crb",
+            "Check the firmware TPM (fTPM/PTT) settings; update the BIOS.".to_owned(),
+        ),
+    };
+    OpenFailure {
+        interface,
+        summary: e.to_string(),
+        remedy,
+    }
+}
+
+fn qemu_failure(e: &tpm2_tests::qemu::QtestError) -> OpenFailure {
+    OpenFailure {
+        interface: "none",
+        summary: format!("could not start QEMU with swtpm: {e}"),
+        remedy: "Run `cargo xtask demo`, which installs qemu-system-x86 and swtpm.".to_owned(),
+    }
+}
+
+fn host_failure(what: &str, e: &HostError) -> OpenFailure {
+    OpenFailure {
+        interface: "host",
+        summary: format!("{what}: {e}"),
+        remedy: "Check that the simulator or device is running and reachable.".to_owned(),
+    }
+}
+
+/// Opens a driver on `bus`: FIFO or CRB, whichever the probe finds.
+fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
+    let delay = CountingDelay::default();
+    match Tis::new(bus, delay, tpm2_tis::Config::default()) {
+        Ok(tis) => {
+            let probe = *tis.probe();
+            Ok((Link::Tis(Box::new(tis)), Reached::Registers(probe)))
+        }
+        Err(TisError::NotFifo) => Err(OpenFailure {
+            interface: "crb",
+            summary: "the TPM has a CRB interface".into(),
+            remedy: "use a CRB backend".into(),
+        }),
+        Err(e) => Err(tis_failure(&e)),
+    }
+}
+
+/// Opens `spec` prepared for `scenario`.
+pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), OpenFailure> {
+    let tpm12 = scenario == Scenario::Tpm12;
+    let start = |device| {
+        if tpm12 {
+            QemuTpm::start_tpm12(device)
+        } else {
+            QemuTpm::start(device)
+        }
+        .map_err(|e| qemu_failure(&e))
+    };
+    match spec {
+        BackendSpec::QemuTis => match scenario {
+            Scenario::NoTpm => open_registers(Bus::Empty(FaultTis::new(TisFault::NoTpm))),
+            Scenario::Interface0xF => open_registers(Bus::Tis13(start(QemuDevice::Tis)?)),
+            _ => open_registers(Bus::Qemu(start(QemuDevice::Tis)?)),
+        },
+        BackendSpec::QemuCrb => {
+            let bus = Bus::Qemu(start(QemuDevice::Crb)?);
+            let crb = Crb::new(bus, CountingDelay::default(), tpm2_crb::Config::default())
+                .map_err(|e| crb_failure(&e))?;
+            let probe = *crb.probe();
+            Ok((Link::Crb(Box::new(crb)), Reached::Registers(probe)))
+        }
+        BackendSpec::Libtpms => {
+            let tpm = Libtpms::start().map_err(|e| OpenFailure {
+                interface: "host",
+                summary: e.to_string(),
+                remedy: "Install libtpms-dev.".into(),
+            })?;
+            Ok((Link::Libtpms(tpm), Reached::Host))
+        }
+        BackendSpec::Mssim(addr) => {
+            let mut link = Mssim::connect(*addr, Duration::from_mins(5))
+                .map_err(|e| host_failure("mssim", &e))?;
+            link.power_on()
+                .map_err(|e| host_failure("mssim power-on", &e))?;
+            Ok((Link::Mssim(link), Reached::Host))
+        }
+        BackendSpec::Swtpm(addr) => {
+            let link = Swtpm::connect(*addr, Duration::from_mins(5))
+                .map_err(|e| host_failure("swtpm", &e))?;
+            Ok((Link::Swtpm(link), Reached::Host))
+        }
+        BackendSpec::Dev(path) => {
+            let dev =
+                Device::open(path).map_err(|e| host_failure(&path.display().to_string(), &e))?;
+            Ok((Link::Dev(dev), Reached::Host))
+        }
+        BackendSpec::Mmio => crate::mmio::open().and_then(open_mapped),
+    }
+}
+
+fn open_mapped(mmio: Mmio) -> Result<(Link, Reached), OpenFailure> {
+    let mut bus = Bus::Mmio(mmio);
+    let probe = tpm2_tis::probe(&mut bus).map_err(|e| tis_failure(&e))?;
+    if probe.interface == Interface::Crb {
+        let crb = Crb::new(bus, CountingDelay::default(), tpm2_crb::Config::default())
+            .map_err(|e| crb_failure(&e))?;
+        let probe = *crb.probe();
+        return Ok((Link::Crb(Box::new(crb)), Reached::Registers(probe)));
+    }
+    open_registers(bus)
+}

@@ -1,0 +1,223 @@
+//! The doctor's JSON report for each scenario, field by field, over both of QEMU's device
+//! models; and `explain` on the ESXi field logs.
+
+use serde_json::Value;
+use tpm2_examples::backend::BackendSpec;
+use tpm2_examples::{Scenario, doctor, explain::explain};
+
+fn report(backend: &str, scenario: Scenario) -> Value {
+    let spec: BackendSpec = backend.parse().unwrap();
+    let json = doctor(backend, &spec, scenario).to_json();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("invalid JSON ({e}): {json}"))
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}: {report:#}"))
+}
+
+fn assert_check(report: &Value, id: &str, status: &str, code: Option<(&str, &str)>) {
+    let c = check(report, id);
+    assert_eq!(c["status"], status, "{id}: {c:#}");
+    match code {
+        None => assert!(c["code"].is_null() || status == "info", "{id}: {c:#}"),
+        Some((raw, name)) => {
+            assert_eq!(c["code"]["raw"], raw, "{id}: {c:#}");
+            assert_eq!(c["code"]["name"], name, "{id}: {c:#}");
+        }
+    }
+}
+
+fn assert_ek_provisioned(r: &Value) {
+    assert_check(r, "startup", "ok", None);
+    assert_check(r, "self-test", "ok", None);
+    assert_check(r, "pcr-banks", "ok", None);
+    assert_check(r, "create-primary", "ok", None);
+    assert_check(r, "evict-control", "ok", None);
+    assert_check(r, "ek", "ok", None);
+}
+
+#[test]
+fn scenarios_over_qemu_tis_and_qemu_crb() {
+    for (backend, interface) in [("qemu-tis", "fifo"), ("qemu-crb", "crb")] {
+        let r = report(backend, Scenario::Fresh);
+        assert_eq!(r["interface"], interface);
+        assert_check(&r, "interface", "ok", None);
+        assert_ek_provisioned(&r);
+        assert_check(
+            &r,
+            "ek-certificate",
+            "warn",
+            Some(("0x18b", "TPM_RC_HANDLE")),
+        );
+        assert_eq!(check(&r, "ek-certificate")["code"]["subject"], "handle 1");
+        assert_eq!(
+            (r["verdict"].as_str(), r["exit_code"].as_u64()),
+            (Some("warn"), Some(1))
+        );
+
+        let r = report(backend, Scenario::Healthy);
+        assert_check(&r, "ek-certificate", "ok", None);
+        assert_ek_provisioned(&r);
+        assert_eq!(
+            (r["verdict"].as_str(), r["exit_code"].as_u64()),
+            (Some("ok"), Some(0)),
+            "{r:#}"
+        );
+
+        let r = report(backend, Scenario::DaLockout);
+        assert_check(&r, "da-reset", "fail", Some(("0x921", "TPM_RC_LOCKOUT")));
+        assert_eq!(
+            check(&r, "da-reset")["command"],
+            "DictionaryAttackLockReset"
+        );
+        assert!(
+            check(&r, "da-reset")["remedy"]
+                .as_str()
+                .unwrap()
+                .contains("LOCKOUT_RECOVERY")
+        );
+        assert_eq!(r["exit_code"], 2);
+
+        let r = report(backend, Scenario::ForeignEndorsementAuth);
+        assert_check(
+            &r,
+            "create-primary",
+            "fail",
+            Some(("0x9a2", "TPM_RC_BAD_AUTH")),
+        );
+        assert_eq!(check(&r, "create-primary")["code"]["subject"], "session 1");
+        assert!(
+            check(&r, "create-primary")["remedy"]
+                .as_str()
+                .unwrap()
+                .contains("another owner")
+        );
+        assert_check(&r, "ek", "fail", None);
+        assert_eq!(r["exit_code"], 2);
+
+        let r = report(backend, Scenario::NoEkCert);
+        assert_check(
+            &r,
+            "ek-certificate",
+            "warn",
+            Some(("0x18b", "TPM_RC_HANDLE")),
+        );
+        assert_check(
+            &r,
+            "vendor-template",
+            "info",
+            Some(("0x18b", "TPM_RC_HANDLE")),
+        );
+
+        let r = report(backend, Scenario::Tpm12);
+        assert_eq!(r["interface"], "tpm12", "{r:#}");
+        assert_eq!(r["exit_code"], 2);
+    }
+}
+
+#[test]
+fn interface_0xf_is_diagnosed_and_still_driven() {
+    let r = report("qemu-tis", Scenario::Interface0xF);
+    assert_eq!(r["interface"], "tis13");
+    let c = check(&r, "interface");
+    assert_eq!(c["status"], "warn");
+    assert!(c["summary"].as_str().unwrap().contains("0xffffffff"));
+    assert!(c["remedy"].as_str().unwrap().contains("BIOS TPM settings"));
+    assert_ek_provisioned(&r);
+}
+
+#[test]
+fn no_tpm_is_a_failed_interface_check() {
+    let r = report("qemu-tis", Scenario::NoTpm);
+    assert_eq!(r["interface"], "none");
+    assert_check(&r, "interface", "fail", None);
+    assert!(
+        check(&r, "interface")["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("enable the TPM")
+    );
+    assert_eq!(r["checks"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn libtpms_backend_runs_the_same_checks() {
+    let r = report("libtpms", Scenario::ForeignEndorsementAuth);
+    assert_eq!(r["interface"], "host");
+    assert_check(
+        &r,
+        "create-primary",
+        "fail",
+        Some(("0x9a2", "TPM_RC_BAD_AUTH")),
+    );
+}
+
+fn notes_at(text: &str, needle: &str) -> Vec<String> {
+    let annotations = explain(text);
+    let line_no = text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    annotations
+        .into_iter()
+        .find(|a| a.line_no == line_no)
+        .map(|a| a.notes)
+        .unwrap_or_default()
+}
+
+#[test]
+fn explain_names_each_field_code_at_its_line() {
+    let old = include_str!("fixtures/hostd-old-firmware.log");
+    let notes = notes_at(old, "DictionaryAttackLockReset: (0x921)").join("\n");
+    assert!(notes.contains("0x921 = TPM_RC_LOCKOUT"), "{notes}");
+    assert!(notes.contains("remedy"), "{notes}");
+    let notes = notes_at(old, "NV_ReadPublic: (0x18b)").join("\n");
+    assert!(notes.contains("TPM_RC_HANDLE on handle 1"), "{notes}");
+    let notes = notes_at(old, "CreatePrimary: (0x9a2)").join("\n");
+    assert!(notes.contains("TPM_RC_BAD_AUTH on session 1"), "{notes}");
+    assert!(notes.contains("another owner"), "{notes}");
+    assert_eq!(
+        explain(old)
+            .iter()
+            .filter(|a| a
+                .notes
+                .iter()
+                .any(|n| n.contains("TPM_RC_HANDLE on handle 1")))
+            .count(),
+        2
+    );
+
+    let new = include_str!("fixtures/hostd-new-firmware.log");
+    assert!(
+        notes_at(new, "NV_ReadPublic: (0x18b)")
+            .join("\n")
+            .contains("TPM_RC_HANDLE on handle 1")
+    );
+    assert!(
+        !explain(new)
+            .iter()
+            .any(|a| a.notes.iter().any(|n| n.contains("TPM_RC_LOCKOUT")))
+    );
+
+    let vmk = include_str!("fixtures/vmkernel-old-firmware.log");
+    let notes = notes_at(vmk, "interfaceType = 0xf").join("\n");
+    assert!(notes.contains("TIS 1.3"), "{notes}");
+    assert!(
+        !explain(vmk).iter().any(|a| a.line.contains("0xfed40000")),
+        "addresses are not codes"
+    );
+
+    let x11 = include_str!("fixtures/vmkernel-x11-host.log");
+    assert!(
+        notes_at(x11, "No RSA Endorsement Key certificate found")
+            .join("\n")
+            .contains("0x01C00002")
+    );
+    assert!(
+        notes_at(x11, "interfaceType = 0xf")
+            .join("\n")
+            .contains("TIS 1.3")
+    );
+}
