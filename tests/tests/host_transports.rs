@@ -119,3 +119,95 @@ fn mssim_powers_on_then_runs_the_provisioning_flow() {
     drop(tpm);
     server.join();
 }
+
+/// A peer on loopback that answers each connection's first command with `reply` and closes.
+fn hostile_mssim(reply: Vec<u8>) -> core::net::SocketAddr {
+    use std::io::{Read, Write};
+    let (tpm, platform) = loop {
+        let tpm = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tpm.local_addr().unwrap().port();
+        if let Ok(p) = std::net::TcpListener::bind(("127.0.0.1", port + 1)) {
+            break (tpm, p);
+        }
+    };
+    let addr = tpm.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let _platform = platform.accept();
+        if let Ok((mut s, _)) = tpm.accept() {
+            let mut head = [0u8; 9];
+            let _ = s.read_exact(&mut head);
+            let mut cmd = vec![0u8; u32::from_be_bytes(head[5..9].try_into().unwrap()) as usize];
+            let _ = s.read_exact(&mut cmd);
+            let _ = s.write_all(&reply);
+        }
+    });
+    addr
+}
+
+fn mssim_get_random(addr: core::net::SocketAddr, capacity: usize) -> Result<usize, HostError> {
+    let mut link = Mssim::connect(addr, TIMEOUT).unwrap();
+    let mut buf = vec![0u8; capacity];
+    let mut cmd =
+        tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&8u16).unwrap();
+    let len = cmd.finish().unwrap();
+    tpm2_wire::Transport::transact(&mut link, &mut buf, len).map(<[u8]>::len)
+}
+
+#[test]
+fn hostile_mssim_framing_gives_typed_errors() {
+    // A response larger than the caller's buffer.
+    let big = [&5000u32.to_be_bytes()[..], &[0u8; 16]].concat();
+    assert!(matches!(
+        mssim_get_random(hostile_mssim(big), 4096),
+        Err(HostError::ResponseTooLarge {
+            size: 5000,
+            capacity: 4096
+        })
+    ));
+    // A response cut short by a closed connection.
+    let short = [
+        &20u32.to_be_bytes()[..],
+        &[0x80, 0x01, 0, 0, 0, 20, 0, 0][..],
+    ]
+    .concat();
+    assert!(matches!(
+        mssim_get_random(hostile_mssim(short), 4096),
+        Err(HostError::Closed)
+    ));
+    // A frame whose size field disagrees with the mssim length.
+    let lying = [
+        &10u32.to_be_bytes()[..],
+        &[0x80, 0x01, 0, 0, 0, 0x40, 0, 0, 0, 0][..],
+        &[0; 4],
+    ]
+    .concat();
+    assert!(matches!(
+        mssim_get_random(hostile_mssim(lying), 4096),
+        Err(HostError::Malformed(_) | HostError::ResponseTooLarge { .. })
+    ));
+    // A non-zero trailing acknowledgement.
+    let ack = [
+        &10u32.to_be_bytes()[..],
+        &[0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0][..],
+        &7u32.to_be_bytes(),
+    ]
+    .concat();
+    assert!(matches!(
+        mssim_get_random(hostile_mssim(ack), 4096),
+        Err(HostError::BadAck(7))
+    ));
+}
+
+#[test]
+fn a_missing_device_is_a_typed_io_error() {
+    let err = tpm2_cmds::host::Device::open("/nonexistent/tpmrm0").unwrap_err();
+    assert!(
+        matches!(err, HostError::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{err}"
+    );
+    assert_eq!(
+        tpm2_wire::TransportError::kind(&err),
+        tpm2_wire::TransportErrorKind::Io
+    );
+}
