@@ -328,7 +328,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
 fn apply_nonce<'t>(template: &mut Public<'t>, nonce: &[u8], padded: &'t mut [u8; NONCE_MAX]) {
     let n = nonce.len().min(NONCE_MAX);
     if let (Some(dst), Some(src)) = (padded.get_mut(..n), nonce.get(..n)) {
-        dst.copy_from_slice(src);
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
     }
     match &mut template.parameters {
         PublicParameters::Rsa { unique, .. } => {

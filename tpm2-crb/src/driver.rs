@@ -281,7 +281,10 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         let mut at = offset;
         let mut words = dst.chunks_exact_mut(4);
         for word in &mut words {
-            word.copy_from_slice(&self.bus.read32(at).map_err(CrbError::Bus)?.to_le_bytes());
+            let v = self.bus.read32(at).map_err(CrbError::Bus)?;
+            for (d, s) in word.iter_mut().zip(v.to_le_bytes()) {
+                *d = s;
+            }
             at = at.wrapping_add(4);
         }
         for b in words.into_remainder() {

@@ -308,7 +308,9 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             let mut words = rest.chunks_exact_mut(4);
             for word in &mut words {
                 let v = self.bus.read32(reg).map_err(TisError::Bus)?;
-                word.copy_from_slice(&v.to_le_bytes());
+                for (d, s) in word.iter_mut().zip(v.to_le_bytes()) {
+                    *d = s;
+                }
             }
             rest = words.into_remainder();
         }

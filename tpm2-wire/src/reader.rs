@@ -69,10 +69,13 @@ impl<'a> Reader<'a> {
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
-        let bytes = self.bytes(N)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(bytes);
-        Ok(out)
+        let offset = self.offset;
+        let available = self.rest.len();
+        <[u8; N]>::try_from(self.bytes(N)?).map_err(|_| WireError::Truncated {
+            offset,
+            needed: N,
+            available,
+        })
     }
 
     /// Reads one byte.

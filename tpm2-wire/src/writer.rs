@@ -53,7 +53,10 @@ impl<'a> Writer<'a> {
 
     /// Appends raw bytes.
     pub fn bytes(&mut self, bytes: &[u8]) -> Result<(), WireError> {
-        self.space(bytes.len())?.copy_from_slice(bytes);
+        // Equal lengths by construction; zip keeps the copy free of a panic path.
+        for (d, s) in self.space(bytes.len())?.iter_mut().zip(bytes) {
+            *d = *s;
+        }
         Ok(())
     }
 
@@ -115,7 +118,9 @@ impl<'a> Writer<'a> {
         let end = at.checked_add(bytes.len()).filter(|&end| end <= self.pos);
         match end.and_then(|end| self.buf.get_mut(at..end)) {
             Some(dst) => {
-                dst.copy_from_slice(bytes);
+                for (d, s) in dst.iter_mut().zip(bytes) {
+                    *d = *s;
+                }
                 Ok(())
             }
             None => Err(WireError::BufferFull {

@@ -5,12 +5,14 @@
 //!   and Rust targets first. Ends with one line `N passed, N failed, N skipped`.
 //! - `demo [ARGS]`: the doctor against a simulated TPM behind the real FIFO driver (QEMU's
 //!   tpm-tis backed by swtpm), installing what it needs; ARGS go to `tpm2-doctor`.
+//! - `size`: the bare-metal firmware image: the no-panic link check and its flash figures.
 //! - `deps`: only install what the tests and the demo need.
 //!
 //! It never changes the source tree.
 
 mod deps;
 mod run;
+mod size;
 
 use std::process::ExitCode;
 
@@ -23,7 +25,17 @@ const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"
 
 fn test() -> Result<(), String> {
     deps::ensure_all()?;
-    step("format", || cargo(&["fmt", "--all", "--", "--check"]))?;
+    step("format", || {
+        cargo(&["fmt", "--all", "--", "--check"])?;
+        let firmware = run::workspace_root().join("firmware/Cargo.toml");
+        cargo(&[
+            "fmt",
+            "--manifest-path",
+            &firmware.to_string_lossy(),
+            "--",
+            "--check",
+        ])
+    })?;
     step("clippy", || {
         let deny = ["--", "-D", "warnings"];
         cargo(&[&["clippy", "--workspace", "--all-targets"][..], &deny].concat())?;
@@ -45,6 +57,7 @@ fn test() -> Result<(), String> {
         Ok(())
     })?;
     step("no_std builds", no_std_builds)?;
+    step("no-panic link check and flash size", size::report)?;
     step("miri", run_miri)?;
     // The closing line CI reads: every libtest result of the run, summed.
     println!(
@@ -134,9 +147,10 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "test" => test(),
         "deps" => deps::ensure_all(),
+        "size" => deps::ensure_all().and_then(|()| size::report()),
         "demo" => demo(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo [ARGS]|deps>");
+            eprintln!("usage: cargo xtask <test|demo [ARGS]|size|deps>");
             return ExitCode::from(2);
         }
     };

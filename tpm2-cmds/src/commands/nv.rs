@@ -103,7 +103,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 .into());
             }
             if let Some(slot) = dst.get_mut(done..done + got.len()) {
-                slot.copy_from_slice(got);
+                for (d, s) in slot.iter_mut().zip(got) {
+                    *d = *s;
+                }
             }
             done += got.len();
         }
