@@ -6,11 +6,16 @@
 //! - `demo [ARGS]`: the doctor against a simulated TPM behind the real FIFO driver (QEMU's
 //!   tpm-tis backed by swtpm), installing what it needs; ARGS go to `tpm2-doctor`.
 //! - `size`: the bare-metal firmware image: the no-panic link check and its flash figures.
+//! - `fuzz [--seconds N] [--targets a,b]`: every cargo-fuzz target for N seconds (60 by
+//!   default), with executions, coverage and crashes per target. `test` runs a 20 s smoke.
+//! - `fuzz-corpus`: rewrites the seed corpus in `fuzz/seeds` from libtpms and QEMU.
+//! - `faults`: the fault matrices of both drivers as tables.
 //! - `deps`: only install what the tests and the demo need.
 //!
 //! It never changes the source tree.
 
 mod deps;
+mod fuzz;
 mod run;
 mod size;
 
@@ -59,6 +64,16 @@ fn test() -> Result<(), String> {
     step("no_std builds", no_std_builds)?;
     step("no-panic link check and flash size", size::report)?;
     step("miri", run_miri)?;
+    step("fuzz smoke (20 s per target)", || {
+        if fuzz::ensure_cargo_fuzz()? {
+            fuzz::run(20, fuzz::TARGETS)
+        } else {
+            eprintln!(
+                "no nightly toolchain: fuzz smoke skipped (rustup toolchain install nightly)"
+            );
+            Ok(())
+        }
+    })?;
     // The closing line CI reads: every libtest result of the run, summed.
     println!(
         "{} passed, {} failed, {} skipped",
@@ -142,6 +157,22 @@ fn demo(args: &[String]) -> Result<(), String> {
     }
 }
 
+fn fuzz_task(args: &[String]) -> Result<(), String> {
+    let mut seconds = 60;
+    let mut targets: Vec<&str> = fuzz::TARGETS.to_vec();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match (arg.as_str(), it.next()) {
+            ("--seconds", Some(n)) => {
+                seconds = n.parse().map_err(|e| format!("--seconds {n}: {e}"))?;
+            }
+            ("--targets", Some(list)) => targets = list.split(',').collect(),
+            _ => return Err(format!("unexpected argument {arg:?}")),
+        }
+    }
+    fuzz::run(seconds, &targets)
+}
+
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
@@ -149,8 +180,37 @@ fn main() -> ExitCode {
         "deps" => deps::ensure_all(),
         "size" => deps::ensure_all().and_then(|()| size::report()),
         "demo" => demo(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "fuzz" => fuzz_task(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "fuzz-corpus" => deps::ensure_all().and_then(|()| {
+            cargo(&[
+                "test",
+                "-p",
+                "tpm2-tests",
+                "--test",
+                "fuzz_corpus",
+                "--",
+                "--ignored",
+            ])
+        }),
+        "faults" => deps::ensure_all().and_then(|()| {
+            cargo(&[
+                "test",
+                "-q",
+                "-p",
+                "tpm2-tests",
+                "--test",
+                "tis_faults",
+                "--test",
+                "crb_faults",
+                "--",
+                "--nocapture",
+                "fault_matrix",
+            ])
+        }),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo [ARGS]|size|deps>");
+            eprintln!(
+                "usage: cargo xtask <test|demo [ARGS]|size|fuzz [--seconds N] [--targets a,b]|fuzz-corpus|faults|deps>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -15,11 +15,12 @@ const NV_ON: u32 = 11;
 const SEND_COMMAND: u32 = 8;
 const SESSION_END: u32 = 20;
 
-/// A connection to a TCG reference simulator (or anything speaking its protocol).
+/// A connection to a TCG reference simulator (or anything speaking its protocol), over TCP
+/// by default or any pair of byte streams.
 #[derive(Debug)]
-pub struct Mssim {
-    tpm: TcpStream,
-    platform: TcpStream,
+pub struct Mssim<S: Read + Write = TcpStream> {
+    tpm: S,
+    platform: S,
     locality: u8,
 }
 
@@ -35,11 +36,21 @@ impl Mssim {
     pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Self, HostError> {
         let mut platform_addr = addr;
         platform_addr.set_port(addr.port().wrapping_add(1));
-        Ok(Self {
-            tpm: connect(addr, timeout)?,
-            platform: connect(platform_addr, timeout)?,
+        Ok(Self::from_streams(
+            connect(addr, timeout)?,
+            connect(platform_addr, timeout)?,
+        ))
+    }
+}
+
+impl<S: Read + Write> Mssim<S> {
+    /// Speaks the protocol over already-open streams: the TPM port and the platform port.
+    pub fn from_streams(tpm: S, platform: S) -> Self {
+        Self {
+            tpm,
+            platform,
             locality: 0,
-        })
+        }
     }
 
     /// Sends a platform signal and checks its acknowledgement.
@@ -66,7 +77,7 @@ impl Mssim {
     }
 }
 
-impl Transport for Mssim {
+impl<S: Read + Write> Transport for Mssim<S> {
     type Error = HostError;
 
     fn transact<'b>(
@@ -110,7 +121,7 @@ impl Transport for Mssim {
     }
 }
 
-impl Drop for Mssim {
+impl<S: Read + Write> Drop for Mssim<S> {
     fn drop(&mut self) {
         // TPM_SESSION_END on both sockets; the simulator does not answer it.
         let _ = self.tpm.write_all(&SESSION_END.to_be_bytes());

@@ -1,0 +1,25 @@
+//! The CRB driver against a register window whose every read is fuzzer-chosen.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tpm2_crb::{Config, Crb};
+use tpm2_fuzz::{FuzzBus, Instant, SHORT, get_random, short_duration};
+use tpm2_wire::Transport;
+
+fuzz_target!(|data: &[u8]| {
+    let config = Config {
+        timeouts: SHORT,
+        command_duration_ms: short_duration,
+        ..Config::default()
+    };
+    let Ok(mut crb) = Crb::new(FuzzBus::new(data), Instant, config) else {
+        return;
+    };
+    let layout = crb.layout();
+    assert!(layout.cmd_offset >= 0x80 && layout.cmd_offset + layout.cmd_size <= 0x5000);
+    let mut buf = [0u8; 4096];
+    let len = get_random(&mut buf);
+    if let Ok(rsp) = crb.transact(&mut buf, len) {
+        assert!(rsp.len() >= 10);
+    }
+});

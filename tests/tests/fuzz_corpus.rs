@@ -1,0 +1,197 @@
+//! Writes the fuzz seed corpus from real peers (run by `cargo xtask fuzz-corpus`, ignored in
+//! `cargo xtask test`): libtpms' answers to each command the `responses` target sends, the
+//! register reads QEMU's tpm-tis and tpm-crb return during a GetRandom round trip, the EK
+//! templates, the field codes, and an mssim stream.
+
+use std::path::PathBuf;
+
+use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
+use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
+use tpm2_tests::delay::{CountingDelay, VirtualClock};
+use tpm2_tests::libtpms::Libtpms;
+use tpm2_tests::qemu::{Device, QemuTpm};
+use tpm2_tis::RegisterAccess;
+use tpm2_wire::{
+    AlgId, Auth, Capability, Data, Handle, Marshal, PcrSelection, PcrSelectionList,
+    SensitiveCreate, StartupType, Transport, Writer,
+};
+
+fn corpus(target: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/seeds")
+        .join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Keeps the last response a transport returned.
+struct Recording<T> {
+    inner: T,
+    last: Vec<u8>,
+}
+
+impl<T: Transport> Transport for Recording<T> {
+    type Error = T::Error;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], T::Error> {
+        let rsp = self.inner.transact(buf, len)?;
+        self.last = rsp.to_vec();
+        Ok(rsp)
+    }
+}
+
+/// Keeps every value read, little-endian, in order.
+struct ReadLog<B> {
+    inner: B,
+    reads: Vec<u8>,
+}
+
+impl<B: RegisterAccess> RegisterAccess for ReadLog<B> {
+    type Error = B::Error;
+    fn read8(&mut self, o: u32) -> Result<u8, B::Error> {
+        let v = self.inner.read8(o)?;
+        self.reads.push(v);
+        Ok(v)
+    }
+    fn read16(&mut self, o: u32) -> Result<u16, B::Error> {
+        let v = self.inner.read16(o)?;
+        self.reads.extend(v.to_le_bytes());
+        Ok(v)
+    }
+    fn read32(&mut self, o: u32) -> Result<u32, B::Error> {
+        let v = self.inner.read32(o)?;
+        self.reads.extend(v.to_le_bytes());
+        Ok(v)
+    }
+    fn write8(&mut self, o: u32, v: u8) -> Result<(), B::Error> {
+        self.inner.write8(o, v)
+    }
+    fn write16(&mut self, o: u32, v: u16) -> Result<(), B::Error> {
+        self.inner.write16(o, v)
+    }
+    fn write32(&mut self, o: u32, v: u32) -> Result<(), B::Error> {
+        self.inner.write32(o, v)
+    }
+}
+
+fn get_random_frame(buf: &mut [u8]) -> usize {
+    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&16u16).unwrap();
+    cmd.finish().unwrap()
+}
+
+#[test]
+#[ignore = "writes the fuzz seed corpus; run by cargo xtask fuzz-corpus"]
+fn capture_fuzz_seed_corpus() {
+    // responses: selector byte (as in fuzz_targets/responses.rs) + libtpms' answer.
+    let mut tpm: Tpm<_, _> = Tpm::new(
+        Recording {
+            inner: Libtpms::start().unwrap(),
+            last: Vec::new(),
+        },
+        VirtualClock::default(),
+    )
+    .with_retry(RetryPolicy::NEVER);
+    let dir = corpus("responses");
+    let mut save = |which: u8, tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>| {
+        let rsp = &tpm.transport_mut().last;
+        std::fs::write(
+            dir.join(format!("libtpms-{which:02}")),
+            [&[which][..], rsp].concat(),
+        )
+        .unwrap();
+    };
+    let _ = tpm.startup(StartupType::CLEAR);
+    save(0, &mut tpm);
+    let _ = tpm.self_test(true);
+    let _ = tpm.get_test_result();
+    save(1, &mut tpm);
+    let _ = tpm.get_random(32);
+    save(2, &mut tpm);
+    let _ = tpm.get_capability(Capability::TPM_PROPERTIES, 0x100, 64);
+    save(3, &mut tpm);
+    let _ = tpm.nv_read_public(Handle(0x01C0_0002));
+    save(4, &mut tpm);
+    let created = tpm
+        .create_primary(
+            Handle::ENDORSEMENT,
+            Auth::EMPTY,
+            &RSA_2048_TEMPLATE,
+            &SensitiveCreate::default(),
+            Data::EMPTY,
+            &PcrSelectionList::empty(),
+        )
+        .map(|c| c.handle);
+    save(7, &mut tpm);
+    if let Ok(handle) = created {
+        let _ = tpm.read_public(handle);
+        save(6, &mut tpm);
+        let _ = tpm.flush_context(handle);
+        save(11, &mut tpm);
+    }
+    let select = [PcrSelection {
+        hash: AlgId::SHA256,
+        select: &[0xFF, 0xFF, 0xFF],
+    }];
+    let _ = tpm.pcr_read(&PcrSelectionList::new(&select).unwrap());
+    save(8, &mut tpm);
+    let _ = tpm.dictionary_attack_lock_reset(Auth::EMPTY);
+    save(9, &mut tpm);
+    let _ = tpm.for_each_capability(Capability::HANDLES, 0x8100_0000, |_| {});
+    save(13, &mut tpm);
+    let _ = tpm.provision_ek(&ProvisionConfig::rsa());
+    save(14, &mut tpm);
+    let mssim_rsp = {
+        let _ = tpm.get_random(16);
+        tpm.transport_mut().last.clone()
+    };
+    drop(tpm);
+
+    // tis and crb: the register reads of a real round trip.
+    for (target, device) in [("tis", Device::Tis), ("crb", Device::Crb)] {
+        let mut bus = ReadLog {
+            inner: QemuTpm::start(device).unwrap(),
+            reads: Vec::new(),
+        };
+        let mut buf = [0u8; 4096];
+        let len = get_random_frame(&mut buf);
+        let ok = match device {
+            Device::Tis => tpm2_tis::Tis::new(
+                &mut bus,
+                CountingDelay::default(),
+                tpm2_tis::Config::default(),
+            )
+            .map(|mut t| t.transact(&mut buf, len).is_ok())
+            .unwrap_or(false),
+            Device::Crb => tpm2_crb::Crb::new(
+                &mut bus,
+                CountingDelay::default(),
+                tpm2_crb::Config::default(),
+            )
+            .map(|mut t| t.transact(&mut buf, len).is_ok())
+            .unwrap_or(false),
+        };
+        assert!(ok, "{target}");
+        std::fs::write(corpus(target).join("qemu-get-random"), &bus.reads).unwrap();
+    }
+
+    // commands: size byte, then an encoded template.
+    for (name, template) in [("ek-rsa", RSA_2048_TEMPLATE), ("ek-ecc", ECC_P256_TEMPLATE)] {
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf);
+        template.marshal(&mut w).unwrap();
+        let n = w.position();
+        std::fs::write(
+            corpus("commands").join(name),
+            [&[0xFF][..], &buf[..n]].concat(),
+        )
+        .unwrap();
+    }
+    // rc: the field codes.
+    for code in [0x921u32, 0x18B, 0x9A2, 0x98E, 0x100, 0x0A_000A] {
+        std::fs::write(corpus("rc").join(format!("{code:x}")), code.to_le_bytes()).unwrap();
+    }
+    // mssim: 8 platform bytes (two acks), then length, response, trailing zero.
+    let len = u32::try_from(mssim_rsp.len()).unwrap().to_be_bytes();
+    let stream = [&[0u8; 8][..], &len, &mssim_rsp, &[0; 4]].concat();
+    std::fs::write(corpus("mssim").join("libtpms-get-random"), stream).unwrap();
+}
