@@ -25,6 +25,8 @@ pub enum CrbFault {
     OverlappingBuffers,
     /// The locality is never granted.
     LocalityNeverGranted,
+    /// Nothing at the address: every register reads all-ones.
+    NoTpm,
 }
 
 /// The model. Its public fields record what the driver did.
@@ -81,6 +83,9 @@ impl FaultCrb {
     }
 
     fn read_reg(&self, offset: u32) -> u32 {
+        if self.fault == CrbFault::NoTpm {
+            return u32::MAX;
+        }
         match offset {
             regs::LOC_STATE => {
                 loc_state::VALID

@@ -55,8 +55,11 @@ const BURST: usize = 32;
 pub struct FaultTis {
     /// The injected fault.
     pub fault: TisFault,
-    /// What every command is answered with.
+    /// What every command is answered with, once `script` is used up.
     pub response: Vec<u8>,
+    /// Answers for the first commands, one each, before `response`.
+    pub script: std::collections::VecDeque<Vec<u8>>,
+    current: Vec<u8>,
     /// The commands received, in order.
     pub commands: Vec<Vec<u8>>,
     /// How many times tpmGo was written.
@@ -80,6 +83,8 @@ impl FaultTis {
         Self {
             fault,
             response: vec![0x80, 0x01, 0, 0, 0, 0x0A, 0, 0, 0, 0],
+            script: std::collections::VecDeque::new(),
+            current: Vec::new(),
             commands: Vec::new(),
             go_count: 0,
             cancel_count: 0,
@@ -124,7 +129,7 @@ impl FaultTis {
             TisFault::BurstCountStuckZero => 0,
             TisFault::BurstCountHuge => 0xFFFF,
             _ => match self.state {
-                State::Completion => self.response.len().saturating_sub(self.rsp_pos).min(BURST),
+                State::Completion => self.current.len().saturating_sub(self.rsp_pos).min(BURST),
                 _ => BURST,
             },
         }
@@ -145,7 +150,7 @@ impl FaultTis {
             State::Reception => sts::VALID | if self.expect() { sts::EXPECT } else { 0 },
             State::Execution => sts::VALID,
             State::Completion => {
-                let left = self.rsp_pos < self.response.len();
+                let left = self.rsp_pos < self.current.len();
                 sts::VALID
                     | if left || self.fault == TisFault::DataAvailStuck {
                         sts::DATA_AVAIL
@@ -219,6 +224,10 @@ impl FaultTis {
         if v & sts::GO != 0 && self.state == State::Reception {
             self.go_count += 1;
             self.commands.push(self.cmd.clone());
+            self.current = self
+                .script
+                .pop_front()
+                .unwrap_or_else(|| self.response.clone());
             self.rsp_pos = 0;
             self.state = State::Execution;
             if self.fault == TisFault::SeizedAtGo {
@@ -252,7 +261,7 @@ impl FaultTis {
         if self.active != Some(l) || self.state != State::Completion {
             return 0xFF;
         }
-        let b = self.response.get(self.rsp_pos).copied().unwrap_or(0xFF);
+        let b = self.current.get(self.rsp_pos).copied().unwrap_or(0xFF);
         self.rsp_pos += 1;
         b
     }

@@ -73,6 +73,26 @@ fn rows() -> Vec<Row> {
         ),
         row(CrbFault::OverlappingBuffers, Err(OverlappingBuffers), 0),
         row(CrbFault::LocalityNeverGranted, Err(LocalityNotGranted), A),
+        row(CrbFault::NoTpm, Err(NoTpm), 0),
+        Row {
+            response: Some([0x80, 0x01, 0, 0, 0, 4, 0, 0, 0, 0].to_vec()),
+            ..row(
+                CrbFault::None,
+                Err(BadResponse(tpm2_wire::WireError::FrameTooShort { size: 4 })),
+                0,
+            )
+        },
+        Row {
+            response: Some([0x12, 0x34, 0, 0, 0, 10, 0, 0, 0, 0].to_vec()),
+            ..row(
+                CrbFault::None,
+                Err(BadResponse(tpm2_wire::WireError::BadTag {
+                    offset: 0,
+                    tag: 0x1234,
+                })),
+                0,
+            )
+        },
         Row {
             response: Some(big),
             ..row(

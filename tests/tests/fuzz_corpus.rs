@@ -92,7 +92,7 @@ fn capture_fuzz_seed_corpus() {
     )
     .with_retry(RetryPolicy::NEVER);
     let dir = corpus("responses");
-    let mut save = |which: u8, tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>| {
+    let save = |which: u8, tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>| {
         let rsp = &tpm.transport_mut().last;
         std::fs::write(
             dir.join(format!("libtpms-{which:02}")),

@@ -155,6 +155,18 @@ fn rows() -> Vec<Row> {
             response: Some(header(0x00C4, 10)),
             ..row(TisFault::None, Err(Tpm12), 0, true)
         },
+        Row {
+            response: Some(header(0x1234, 10)),
+            ..row(
+                TisFault::None,
+                Err(BadResponse(WireError::BadTag {
+                    offset: 0,
+                    tag: 0x1234,
+                })),
+                0,
+                true,
+            )
+        },
     ]
 }
 
@@ -212,4 +224,57 @@ fn expect_errors_resend_the_whole_command_then_give_up_without_go() {
         model.cancel_count, 1,
         "the command was cancelled at its deadline"
     );
+}
+
+fn frame(code: u32, body: &[u8]) -> Vec<u8> {
+    let size = u32::try_from(10 + body.len()).unwrap();
+    [
+        &0x8001u16.to_be_bytes()[..],
+        &size.to_be_bytes(),
+        &code.to_be_bytes(),
+        body,
+    ]
+    .concat()
+}
+
+/// Rows through the whole stack (`tpm2-cmds` over the FIFO driver over the model): the
+/// retry policy's bounds on the same virtual clock.
+#[test]
+fn full_stack_rows_retry_forever_and_testing_then_success() {
+    use tpm2_cmds::{Failure, Tpm};
+
+    let mut model = FaultTis::new(TisFault::None);
+    model.response = frame(0x922, &[]);
+    let (mut bus_clock, mut retry_clock) = (VirtualClock::default(), VirtualClock::default());
+    let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
+    let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
+    let err = tpm.get_random(16).unwrap_err();
+    drop(tpm);
+    let waited_ms = retry_clock.now_ns / 1_000_000;
+    println!(
+        "TPM_RC_RETRY forever      {err:?} after {waited_ms} ms, {} sends",
+        model.commands.len()
+    );
+    assert!(err.is(Failure::RetriesExhausted), "{err:?}");
+    assert_eq!(waited_ms, 20 + 40 + 80 + 160 + 320 + 640 + 1280);
+    assert_eq!(model.commands.len(), 8);
+    assert!(model.is_idle() && model.released(0));
+
+    let mut model = FaultTis::new(TisFault::None);
+    model.script.extend([frame(0x90A, &[]), frame(0x90A, &[])]);
+    model.response = frame(0, &[&[0, 16][..], &[0xA5; 16]].concat());
+    let (mut bus_clock, mut retry_clock) = (VirtualClock::default(), VirtualClock::default());
+    let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
+    let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
+    let random = tpm.get_random(16).map(|r| r.as_bytes().to_vec());
+    drop(tpm);
+    let waited_ms = retry_clock.now_ns / 1_000_000;
+    println!(
+        "TPM_RC_TESTING then ok    {random:?} after {waited_ms} ms, {} sends",
+        model.commands.len()
+    );
+    assert_eq!(random.unwrap(), [0xA5; 16]);
+    assert_eq!(waited_ms, 20 + 40);
+    assert_eq!(model.commands.len(), 3);
+    assert!(model.is_idle() && model.released(0));
 }

@@ -43,11 +43,15 @@ impl Header {
     pub fn response_size(bytes: &[u8], capacity: usize) -> Result<usize, WireError> {
         let header = Self::parse(bytes)?;
         let size = header.size.get();
-        if header.tag.get() == Tag::RSP_COMMAND.0 {
+        let tag = header.tag.get();
+        if tag == Tag::RSP_COMMAND.0 {
             // TPM 1.2 framing: no TPM 2.0 response follows.
             return Err(WireError::Tpm12Response {
                 code: header.code.get(),
             });
+        }
+        if tag != Tag::NO_SESSIONS.0 && tag != Tag::SESSIONS.0 {
+            return Err(WireError::BadTag { offset: 0, tag });
         }
         let len = usize::try_from(size).unwrap_or(usize::MAX);
         if len < HEADER_LEN {
