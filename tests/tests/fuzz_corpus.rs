@@ -146,6 +146,11 @@ fn capture_fuzz_seed_corpus() {
     };
     drop(tpm);
 
+    capture_register_and_static_seeds(&mssim_rsp);
+}
+
+/// The tis, crb, commands, rc and mssim seeds.
+fn capture_register_and_static_seeds(mssim_rsp: &[u8]) {
     // tis and crb: the register reads of a real round trip.
     for (target, device) in [("tis", Device::Tis), ("crb", Device::Crb)] {
         let mut bus = ReadLog {
@@ -160,15 +165,13 @@ fn capture_fuzz_seed_corpus() {
                 CountingDelay::default(),
                 tpm2_tis::Config::default(),
             )
-            .map(|mut t| t.transact(&mut buf, len).is_ok())
-            .unwrap_or(false),
+            .is_ok_and(|mut t| t.transact(&mut buf, len).is_ok()),
             Device::Crb => tpm2_crb::Crb::new(
                 &mut bus,
                 CountingDelay::default(),
                 tpm2_crb::Config::default(),
             )
-            .map(|mut t| t.transact(&mut buf, len).is_ok())
-            .unwrap_or(false),
+            .is_ok_and(|mut t| t.transact(&mut buf, len).is_ok()),
         };
         assert!(ok, "{target}");
         std::fs::write(corpus(target).join("qemu-get-random"), &bus.reads).unwrap();
@@ -192,6 +195,6 @@ fn capture_fuzz_seed_corpus() {
     }
     // mssim: 8 platform bytes (two acks), then length, response, trailing zero.
     let len = u32::try_from(mssim_rsp.len()).unwrap().to_be_bytes();
-    let stream = [&[0u8; 8][..], &len, &mssim_rsp, &[0; 4]].concat();
+    let stream = [&[0u8; 8][..], &len, mssim_rsp, &[0; 4]].concat();
     std::fs::write(corpus("mssim").join("libtpms-get-random"), stream).unwrap();
 }

@@ -249,7 +249,7 @@ fn full_stack_rows_retry_forever_and_testing_then_success() {
     let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
     let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
     let err = tpm.get_random(16).unwrap_err();
-    drop(tpm);
+    let _ = tpm.into_parts();
     let waited_ms = retry_clock.now_ns / 1_000_000;
     println!(
         "TPM_RC_RETRY forever      {err:?} after {waited_ms} ms, {} sends",
@@ -267,7 +267,7 @@ fn full_stack_rows_retry_forever_and_testing_then_success() {
     let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
     let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
     let random = tpm.get_random(16).map(|r| r.as_bytes().to_vec());
-    drop(tpm);
+    let _ = tpm.into_parts();
     let waited_ms = retry_clock.now_ns / 1_000_000;
     println!(
         "TPM_RC_TESTING then ok    {random:?} after {waited_ms} ms, {} sends",
