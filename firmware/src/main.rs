@@ -13,7 +13,7 @@ use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_tis::{Interface, Mmio, Tis, WINDOW_LEN};
-use tpm2_wire::{Auth, Data, Handle, PcrSelectionList, SensitiveCreate, StartupType, reserved};
+use tpm2_wire::{Auth, StartupType, reserved};
 
 /// A delay that spins; a board would use its timer.
 struct Spin;
@@ -73,14 +73,7 @@ fn firmware_path() -> u32 {
     if tpm.nv_read_public(reserved::RSA_EK_CERT_NV).is_err() {
         status |= 0x20;
     }
-    match tpm.create_primary(
-        Handle::ENDORSEMENT,
-        Auth::EMPTY,
-        &RSA_2048_TEMPLATE,
-        &SensitiveCreate::default(),
-        Data::EMPTY,
-        &PcrSelectionList::empty(),
-    ) {
+    match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
         Ok(ek) => status | (ek.handle.0 & 0xF),
         Err(e) => status | 0x40 | (e.tpm().map_or(0, |t| t.code.raw()) << 16),
     }

@@ -5,10 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
 use tpm2_fuzz::{Instant, Replay};
-use tpm2_wire::{
-    AlgId, Auth, Capability, Data, Handle, PcrSelection, PcrSelectionList, SensitiveCreate,
-    StartupType,
-};
+use tpm2_wire::{AlgId, Auth, Capability, Handle, PcrSelection, PcrSelectionList, StartupType};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rsp)) = data.split_first() else {
@@ -28,14 +25,7 @@ fuzz_target!(|data: &[u8]| {
         4 => drop(tpm.nv_read_public(Handle(0x01C0_0002))),
         5 => drop(tpm.nv_read(Handle::OWNER, Auth::EMPTY, Handle(0x01C0_0002), 64, 0)),
         6 => drop(tpm.read_public(Handle(0x8101_0001))),
-        7 => drop(tpm.create_primary(
-            Handle::ENDORSEMENT,
-            Auth::EMPTY,
-            &RSA_2048_TEMPLATE,
-            &SensitiveCreate::default(),
-            Data::EMPTY,
-            &PcrSelectionList::empty(),
-        )),
+        7 => drop(tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)),
         8 => drop(tpm.pcr_read(&selection)),
         9 => drop(tpm.dictionary_attack_lock_reset(Auth::EMPTY)),
         10 => drop(tpm.evict_control(

@@ -185,16 +185,7 @@ fn field_failure_0x9a2_foreign_endorsement_auth() {
     let mut tpm = tpm();
     tpm.hierarchy_change_auth(Handle::ENDORSEMENT, Auth::EMPTY, auth(b"someone-else"))
         .unwrap();
-    let err = tpm
-        .create_primary(
-            Handle::ENDORSEMENT,
-            Auth::EMPTY,
-            &RSA_2048_TEMPLATE,
-            &SensitiveCreate::default(),
-            Data::EMPTY,
-            &PcrSelectionList::empty(),
-        )
-        .unwrap_err();
+    let err = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY).unwrap_err();
     assert_eq!(err.tpm().unwrap().code.raw(), 0x9A2, "{err}");
     assert!(err.is(Failure::BadHierarchyAuth));
     // The report names the step and the code.
@@ -254,16 +245,7 @@ fn template_errors_name_the_field() {
 #[test]
 fn create_primary_read_public_evict_and_flush() {
     let mut tpm = tpm();
-    let created = tpm
-        .create_primary(
-            Handle::ENDORSEMENT,
-            Auth::EMPTY,
-            &RSA_2048_TEMPLATE,
-            &SensitiveCreate::default(),
-            Data::EMPTY,
-            &PcrSelectionList::empty(),
-        )
-        .unwrap();
+    let created = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY).unwrap();
     assert_eq!(created.handle.handle_type(), HandleType::TRANSIENT);
     assert_eq!(created.public.attributes, RSA_2048_TEMPLATE.attributes);
     let name = created.name.as_bytes().to_vec();

@@ -12,8 +12,8 @@ use tpm2_tests::libtpms::Libtpms;
 use tpm2_tests::qemu::{Device, QemuTpm};
 use tpm2_tis::RegisterAccess;
 use tpm2_wire::{
-    AlgId, Auth, Capability, Data, Handle, Marshal, PcrSelection, PcrSelectionList,
-    SensitiveCreate, StartupType, Transport, Writer,
+    AlgId, Auth, Capability, Handle, Marshal, PcrSelection, PcrSelectionList, StartupType,
+    Transport, Writer,
 };
 
 fn corpus(target: &str) -> PathBuf {
@@ -112,14 +112,7 @@ fn capture_fuzz_seed_corpus() {
     let _ = tpm.nv_read_public(Handle(0x01C0_0002));
     save(4, &mut tpm);
     let created = tpm
-        .create_primary(
-            Handle::ENDORSEMENT,
-            Auth::EMPTY,
-            &RSA_2048_TEMPLATE,
-            &SensitiveCreate::default(),
-            Data::EMPTY,
-            &PcrSelectionList::empty(),
-        )
+        .create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)
         .map(|c| c.handle);
     save(7, &mut tpm);
     if let Ok(handle) = created {

@@ -10,9 +10,7 @@ use tpm2_cmds::{Error, Outcome, ProvisionConfig, StartupOutcome, Tpm};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::mssim_server::MssimServer;
 use tpm2_tests::swtpm::SwtpmServer;
-use tpm2_wire::{
-    Auth, Data, Handle, PcrSelectionList, SensitiveCreate, StartupType, Unmarshal, reserved,
-};
+use tpm2_wire::{Auth, StartupType, Unmarshal, reserved};
 
 const TIMEOUT: Duration = Duration::from_mins(1);
 
@@ -28,16 +26,7 @@ fn our_rsa_ek_and_tpm2_createeks_have_the_same_name() {
             tpm.startup(StartupType::CLEAR).unwrap(),
             StartupOutcome::AlreadyStarted
         );
-        let created = tpm
-            .create_primary(
-                Handle::ENDORSEMENT,
-                Auth::EMPTY,
-                &RSA_2048_TEMPLATE,
-                &SensitiveCreate::default(),
-                Data::EMPTY,
-                &PcrSelectionList::empty(),
-            )
-            .unwrap();
+        let created = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY).unwrap();
         let (name, handle) = (created.name.as_bytes().to_vec(), created.handle);
         tpm.flush_context(handle).unwrap();
         name

@@ -6,8 +6,7 @@
 use embedded_hal::delay::DelayNs;
 use heapless::Vec;
 use tpm2_wire::{
-    Auth, Data, EccParameter, Handle, PcrSelectionList, Public, PublicKeyRsa, PublicParameters,
-    SensitiveCreate, Transport, Unmarshal,
+    Auth, EccParameter, Handle, Public, PublicKeyRsa, PublicParameters, Transport, Unmarshal,
 };
 
 use crate::ek::EkKind;
@@ -279,21 +278,12 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         report: &mut ProvisionReport,
     ) -> Result<(), Error<T::Error>> {
         let persistent = config.kind.persistent_handle();
-        let created = self
-            .create_primary(
-                tpm2_wire::Handle::ENDORSEMENT,
-                config.endorsement_auth,
-                template,
-                &SensitiveCreate::default(),
-                Data::EMPTY,
-                &PcrSelectionList::empty(),
+        let created = self.create_ek(template, config.endorsement_auth).map(|c| {
+            (
+                c.handle,
+                Vec::<u8, 68>::from_slice(c.name.as_bytes()).unwrap_or_default(),
             )
-            .map(|c| {
-                (
-                    c.handle,
-                    Vec::<u8, 68>::from_slice(c.name.as_bytes()).unwrap_or_default(),
-                )
-            });
+        });
         let (handle, name) = match created {
             Ok(created) => created,
             Err(Error::Tpm(e)) => {

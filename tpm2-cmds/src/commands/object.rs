@@ -72,6 +72,24 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         Ok(created)
     }
 
+    /// CreatePrimary of an endorsement key from `template` (e.g.
+    /// [`RSA_2048_TEMPLATE`](crate::ek::RSA_2048_TEMPLATE)): endorsement hierarchy, empty
+    /// sensitive area, no outside info, no creation PCRs.
+    pub fn create_ek(
+        &mut self,
+        template: &Public<'_>,
+        endorsement_auth: Auth<'_>,
+    ) -> Result<CreatePrimary<'_>, Error<T::Error>> {
+        self.create_primary(
+            Handle::ENDORSEMENT,
+            endorsement_auth,
+            template,
+            &SensitiveCreate::default(),
+            Data::EMPTY,
+            &PcrSelectionList::empty(),
+        )
+    }
+
     /// TPM2_ReadPublic. [`Failure::ObjectNotFound`](crate::Failure) if nothing is loaded or
     /// persisted at `handle`.
     pub fn read_public(&mut self, handle: Handle) -> Result<ReadPublic<'_>, Error<T::Error>> {
