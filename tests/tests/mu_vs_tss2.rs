@@ -6,10 +6,9 @@ use proptest::prelude::*;
 use tpm2_tests::strategies::{bytes, hash_alg, public_seed};
 use tpm2_tests::tss2::{MuType, mu_round_trip};
 use tpm2_wire::{
-    AlgId, Auth, AuthCommand, CreationData, CreationTicket, Data, Digest, EccCurve, EccParms,
-    EccPoint, Handle, List, LocalityAttributes, Marshal, Name, NvAttributes, NvPublic,
-    ObjectAttributes, PcrSelection, Public, PublicParameters, Scheme, SensitiveCreate,
-    SensitiveData, SymDefObject, TaggedHash, Tpm2b, Unmarshal, Writer,
+    AlgId, Auth, AuthCommand, CreationData, CreationTicket, Data, Digest, Handle, List,
+    LocalityAttributes, Marshal, Name, NvAttributes, NvPublic, PcrSelection, Public,
+    SensitiveCreate, SensitiveData, TaggedHash, Tpm2b, Unmarshal, Writer,
 };
 
 fn encode(value: &impl Marshal) -> Vec<u8> {
@@ -35,47 +34,12 @@ fn assert_tss2_agrees(ty: MuType, ours: &[u8]) {
     );
 }
 
-const EK_POLICY: [u8; 32] = [
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5, 0xD7, 0x24,
-    0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA,
-];
-
-fn ek_ecc_template() -> Public<'static> {
-    Public {
-        name_alg: AlgId::SHA256,
-        attributes: ObjectAttributes::from_bits_retain(0x0003_00B2),
-        auth_policy: Digest::new(&EK_POLICY).unwrap(),
-        parameters: PublicParameters::Ecc {
-            parms: EccParms {
-                symmetric: SymDefObject::AES_128_CFB,
-                scheme: Scheme::NULL,
-                curve: EccCurve::NIST_P256,
-                kdf: Scheme::NULL,
-            },
-            unique: EccPoint {
-                x: tpm2_wire::EccParameter::new(&[0; 32]).unwrap(),
-                y: tpm2_wire::EccParameter::new(&[0; 32]).unwrap(),
-            },
-        },
-    }
-}
-
 #[test]
 fn ek_templates_encode_as_tpm2_tss_does() {
-    let rsa = tpm2_wire::RsaParms {
-        symmetric: SymDefObject::AES_128_CFB,
-        scheme: Scheme::NULL,
-        key_bits: 2048,
-        exponent: 0,
-    };
-    let rsa_ek = Public {
-        parameters: PublicParameters::Rsa {
-            parms: rsa,
-            unique: tpm2_wire::PublicKeyRsa::new(&[0; 256]).unwrap(),
-        },
-        ..ek_ecc_template()
-    };
-    for public in [rsa_ek, ek_ecc_template()] {
+    for public in [
+        tpm2_cmds::ek::RSA_2048_TEMPLATE,
+        tpm2_cmds::ek::ECC_P256_TEMPLATE,
+    ] {
         assert_tss2_agrees(MuType::TpmtPublic, &encode(&public));
         assert_tss2_agrees(MuType::Tpm2bPublic, &encode(&Tpm2b(public)));
     }

@@ -188,25 +188,7 @@ fn ek_create_primary_bus_accesses_are_near_the_fifo_minimum() {
     let before = bus_ref.counts();
     let mut tis = Tis::new(&mut *bus_ref, CountingDelay::default(), Config::default()).unwrap();
     let probe_accesses = tis.bus_mut().counts().total() - before.total();
-    let policy = [
-        0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xB3, 0xF8, 0x1A, 0x90, 0xCC, 0x8D, 0x46, 0xA5, 0xD7,
-        0x24, 0xFD, 0x52, 0xD7, 0x6E, 0x06, 0x52, 0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14,
-        0x69, 0xAA,
-    ];
-    let template = tpm2_wire::Public {
-        name_alg: AlgId::SHA256,
-        attributes: tpm2_wire::ObjectAttributes::from_bits_retain(0x0003_00B2),
-        auth_policy: Digest::new(&policy).unwrap(),
-        parameters: tpm2_wire::PublicParameters::Rsa {
-            parms: tpm2_wire::RsaParms {
-                symmetric: tpm2_wire::SymDefObject::AES_128_CFB,
-                scheme: tpm2_wire::Scheme::NULL,
-                key_bits: 2048,
-                exponent: 0,
-            },
-            unique: tpm2_wire::PublicKeyRsa::new(&[0; 256]).unwrap(),
-        },
-    };
+    let template = tpm2_cmds::ek::RSA_2048_TEMPLATE;
     let mut buf = [0u8; 4096];
     let mut cmd = CommandWriter::new(&mut buf, CommandCode::CREATE_PRIMARY).unwrap();
     cmd.handle(Handle::ENDORSEMENT).unwrap();
