@@ -48,31 +48,20 @@ fn le(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
     )
 }
 
-/// The sizes of the named sections of a 32-bit little-endian ELF file.
+/// The sizes of the allocated sections (those that occupy flash or RAM) of a 32-bit
+/// little-endian ELF file.
 pub(crate) fn sections(elf: &[u8]) -> Option<Vec<(String, u64)>> {
     if elf.get(..5)? != b"\x7fELF\x01" {
         return None;
     }
     let shoff = usize::try_from(le(elf, 0x20, 4)?).ok()?;
     let shentsize = usize::try_from(le(elf, 0x2E, 2)?).ok()?;
-    let shnum = usize::try_from(le(elf, 0x30, 2)?).ok()?;
-    let shstrndx = usize::try_from(le(elf, 0x32, 2)?).ok()?;
-    let header = |i: usize| shoff + i * shentsize;
-    let strtab = usize::try_from(le(elf, header(shstrndx) + 16, 4)?).ok()?;
+    let table = section_table(elf)?;
     let mut out = Vec::new();
-    for i in 0..shnum {
-        let name_at = strtab + usize::try_from(le(elf, header(i), 4)?).ok()?;
-        let name: Vec<u8> = elf
-            .get(name_at..)?
-            .iter()
-            .take_while(|b| **b != 0)
-            .copied()
-            .collect();
-        let size = le(elf, header(i) + 20, 4)?;
-        let flags = le(elf, header(i) + 8, 4)?;
-        // SHF_ALLOC: the sections that occupy flash or RAM.
-        if flags & 0x2 != 0 {
-            out.push((String::from_utf8_lossy(&name).into_owned(), size));
+    for (i, (name, _, size)) in table.into_iter().enumerate() {
+        // SHF_ALLOC.
+        if le(elf, shoff + i * shentsize + 8, 4)? & 0x2 != 0 {
+            out.push((name, u64::try_from(size).ok()?));
         }
     }
     Some(out)
@@ -104,5 +93,129 @@ pub(crate) fn report() -> Result<(), String> {
             "OVER"
         }
     );
+    stack_report()
+}
+
+/// The ELF section headers: (name, offset, size) of every section.
+fn section_table(elf: &[u8]) -> Option<Vec<(String, usize, usize)>> {
+    let shoff = usize::try_from(le(elf, 0x20, 4)?).ok()?;
+    let shentsize = usize::try_from(le(elf, 0x2E, 2)?).ok()?;
+    let shnum = usize::try_from(le(elf, 0x30, 2)?).ok()?;
+    let shstrndx = usize::try_from(le(elf, 0x32, 2)?).ok()?;
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = usize::try_from(le(elf, header(shstrndx) + 16, 4)?).ok()?;
+    (0..shnum)
+        .map(|i| {
+            let name_at = strtab + usize::try_from(le(elf, header(i), 4)?).ok()?;
+            let name: Vec<u8> = elf
+                .get(name_at..)?
+                .iter()
+                .take_while(|b| **b != 0)
+                .copied()
+                .collect();
+            let offset = usize::try_from(le(elf, header(i) + 16, 4)?).ok()?;
+            let size = usize::try_from(le(elf, header(i) + 20, 4)?).ok()?;
+            Some((String::from_utf8_lossy(&name).into_owned(), offset, size))
+        })
+        .collect()
+}
+
+/// Stack frame sizes by function name, from `-Z emit-stack-sizes`' `.stack_sizes` section.
+fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
+    let table = section_table(elf)?;
+    let find = |n: &str| {
+        table
+            .iter()
+            .find(|(name, ..)| name == n)
+            .map(|(_, o, s)| (*o, *s))
+    };
+    let (sym_off, sym_size) = find(".symtab")?;
+    let (str_off, _) = find(".strtab")?;
+    let mut names = std::collections::HashMap::new();
+    for entry in elf.get(sym_off..sym_off + sym_size)?.chunks_exact(16) {
+        let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
+        let name: Vec<u8> = elf
+            .get(name_at..)?
+            .iter()
+            .take_while(|b| **b != 0)
+            .copied()
+            .collect();
+        // STT_FUNC symbols only; ARM mapping symbols ($t, $d) share the addresses.
+        if le(entry, 12, 1)? & 0xF == 2 {
+            let name = String::from_utf8_lossy(&name).into_owned();
+            names.insert(
+                le(entry, 4, 4)? & !1,
+                format!("{:#}", rustc_demangle::demangle(&name)),
+            );
+        }
+    }
+    let (off, size) = find(".stack_sizes")?;
+    let data = elf.get(off..off + size)?;
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at + 4 <= data.len() {
+        let addr = le(data, at, 4)? & !1;
+        at += 4;
+        let (mut value, mut shift) = (0u64, 0);
+        while let Some(&b) = data.get(at) {
+            at += 1;
+            value |= u64::from(b & 0x7F) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        frames.push((
+            value,
+            names
+                .get(&addr)
+                .cloned()
+                .unwrap_or_else(|| format!("{addr:#x}")),
+        ));
+    }
+    frames.sort_by_key(|f| core::cmp::Reverse(f.0));
+    Some(frames)
+}
+
+/// With a nightly toolchain: the image's largest stack frames.
+pub(crate) fn stack_report() -> Result<(), String> {
+    if !crate::run::succeeds("rustup", &["run", "nightly", "rustc", "--version"]) {
+        eprintln!("no nightly toolchain: stack frames not measured");
+        return Ok(());
+    }
+    crate::run::status(std::process::Command::new("rustup").args([
+        "target",
+        "add",
+        "--toolchain",
+        "nightly",
+        TARGET,
+    ]))?;
+    let root = workspace_root();
+    let manifest = root.join("firmware/Cargo.toml");
+    let dir = root.join("firmware/target/stack");
+    let mut cmd = std::process::Command::new("rustup");
+    cmd.args([
+        "run",
+        "nightly",
+        "cargo",
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        TARGET,
+    ])
+    .arg("--manifest-path")
+    .arg(&manifest)
+    .arg("--target-dir")
+    .arg(&dir)
+    .env("RUSTFLAGS", "-Z emit-stack-sizes");
+    crate::run::status(&mut cmd)?;
+    let elf =
+        std::fs::read(dir.join(TARGET).join("release/tpm2-firmware")).map_err(|e| e.to_string())?;
+    let frames = stack_frames(&elf).ok_or("no .stack_sizes section")?;
+    println!("stack frames (bytes; _start holds the 4096-byte command/response buffer):");
+    for (size, name) in frames.iter().take(6) {
+        println!("  {size:>6}  {}", name.get(..100).unwrap_or(name));
+    }
     Ok(())
 }
