@@ -30,10 +30,19 @@ fn refusal(id: &'static str, status: Status, what: &str, e: &TpmError) -> Check 
     }
 }
 
-fn transport_check(id: &'static str, e: &Error<LinkError>) -> Check {
+/// Whether the TPM answered with TPM 1.2 framing.
+#[must_use]
+pub fn is_tpm12(e: &Error<LinkError>) -> bool {
+    matches!(e, Error::Transport(t) if t.kind == TransportErrorKind::Tpm12)
+}
+
+/// The check for a command that did not succeed: a TPM refusal, a TPM 1.2, or a transport
+/// failure.
+#[must_use]
+pub fn transport_check(id: &'static str, e: &Error<LinkError>) -> Check {
     match e {
         Error::Tpm(t) => refusal(id, Status::Fail, "the TPM refused", t),
-        Error::Transport(t) if t.kind == TransportErrorKind::Tpm12 => {
+        Error::Transport(t) if is_tpm12(e) => {
             Check::new(id, Status::Fail, format!("TPM 1.2 answer: {t}")).remedy(diagnosis::TPM12)
         }
         other => Check::new(id, Status::Fail, other.to_string())
@@ -106,8 +115,9 @@ pub fn prepare(tpm: &mut Client, scenario: Scenario) -> Result<(), Error<LinkErr
     }
 }
 
-/// Startup, self-test, identity, PCR banks, DA state and EK provisioning.
-pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) {
+/// Startup, self-test, identity, PCR banks, DA state and EK provisioning. A failed Startup
+/// ends the checks and is returned.
+pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkError>> {
     match tpm.startup(StartupType::CLEAR) {
         Ok(StartupOutcome::Started) => checks.push(Check::new(
             "startup",
@@ -121,7 +131,7 @@ pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) {
         )),
         Err(e) => {
             checks.push(transport_check("startup", &e));
-            return;
+            return Err(e);
         }
     }
     checks.push(self_test(tpm));
@@ -135,6 +145,7 @@ pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) {
         Ok(report) => ek_checks(&report, checks),
         Err(e) => checks.push(transport_check("ek", &e)),
     }
+    Ok(())
 }
 
 fn self_test(tpm: &mut Client) -> Check {

@@ -131,27 +131,20 @@ pub fn doctor(backend: &str, spec: &BackendSpec, scenario: Scenario) -> Report {
         && scenario != Scenario::Fresh
         && let Err(e) = checks::prepare(&mut tpm, scenario)
     {
-        if let tpm2_cmds::Error::Transport(t) = &e
-            && t.kind == tpm2_wire::TransportErrorKind::Tpm12
-        {
+        if checks::is_tpm12(&e) {
             report.interface = "tpm12";
-            report
-                .checks
-                .push(Check::new("startup", Status::Fail, t.to_string()).remedy(diagnosis::TPM12));
-            return report;
+            report.checks.push(checks::transport_check("startup", &e));
+        } else {
+            report.checks.push(Check::new(
+                "scenario",
+                Status::Fail,
+                format!("could not prepare: {e}"),
+            ));
         }
-        report.checks.push(Check::new(
-            "scenario",
-            Status::Fail,
-            format!("could not prepare: {e}"),
-        ));
         return report;
     }
-    checks::run(&mut tpm, &mut report.checks);
-    if report
-        .checks
-        .iter()
-        .any(|c| c.id == "startup" && c.summary.starts_with("TPM 1.2"))
+    if let Err(e) = checks::run(&mut tpm, &mut report.checks)
+        && checks::is_tpm12(&e)
     {
         report.interface = "tpm12";
     }
