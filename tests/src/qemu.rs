@@ -238,17 +238,6 @@ impl QemuTpm {
         self.command(&format!("{op} {:#x} {value:#x}", BASE + u64::from(offset)))
             .map(drop)
     }
-
-    /// Reads `len` bytes of guest memory at `BASE + offset` in one qtest command, for
-    /// buffer copies (the CRB data buffer). Counted as one read per 32 bits.
-    pub fn read_block(&mut self, offset: u32, dst: &mut [u8]) -> Result<(), QtestError> {
-        for (i, chunk) in dst.chunks_mut(4).enumerate() {
-            let at = offset + u32::try_from(i * 4).unwrap_or(u32::MAX);
-            let v = self.read("readl", at)?.to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
 }
 
 impl RegisterAccess for QemuTpm {

@@ -111,9 +111,4 @@ impl<'d, D: DelayNs> Poller<'d, D> {
             pause = pause.saturating_mul(2).min(self.max_us);
         }
     }
-
-    /// Pauses once.
-    pub fn pause_us(&mut self, us: u32) {
-        self.delay.delay_us(us);
-    }
 }
