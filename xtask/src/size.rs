@@ -54,17 +54,11 @@ pub(crate) fn sections(elf: &[u8]) -> Option<Vec<(String, u64)>> {
     if elf.get(..5)? != b"\x7fELF\x01" {
         return None;
     }
-    let shoff = usize::try_from(le(elf, 0x20, 4)?).ok()?;
-    let shentsize = usize::try_from(le(elf, 0x2E, 2)?).ok()?;
     let table = section_table(elf)?;
-    let mut out = Vec::new();
-    for (i, (name, _, size)) in table.into_iter().enumerate() {
-        // SHF_ALLOC.
-        if le(elf, shoff + i * shentsize + 8, 4)? & 0x2 != 0 {
-            out.push((name, u64::try_from(size).ok()?));
-        }
-    }
-    Some(out)
+    let allocated = table.into_iter().filter(|s| s.flags & SHF_ALLOC != 0);
+    allocated
+        .map(|s| Some((s.name, u64::try_from(s.size).ok()?)))
+        .collect()
 }
 
 /// Builds the image and prints its section sizes against the budget.
@@ -97,7 +91,18 @@ pub(crate) fn report() -> Result<(), String> {
 }
 
 /// The ELF section headers: (name, offset, size) of every section.
-fn section_table(elf: &[u8]) -> Option<Vec<(String, usize, usize)>> {
+/// The ELF section flag of sections that occupy flash or RAM.
+const SHF_ALLOC: u64 = 0x2;
+
+/// One ELF section header.
+struct Section {
+    name: String,
+    flags: u64,
+    offset: usize,
+    size: usize,
+}
+
+fn section_table(elf: &[u8]) -> Option<Vec<Section>> {
     let shoff = usize::try_from(le(elf, 0x20, 4)?).ok()?;
     let shentsize = usize::try_from(le(elf, 0x2E, 2)?).ok()?;
     let shnum = usize::try_from(le(elf, 0x30, 2)?).ok()?;
@@ -113,9 +118,12 @@ fn section_table(elf: &[u8]) -> Option<Vec<(String, usize, usize)>> {
                 .take_while(|b| **b != 0)
                 .copied()
                 .collect();
-            let offset = usize::try_from(le(elf, header(i) + 16, 4)?).ok()?;
-            let size = usize::try_from(le(elf, header(i) + 20, 4)?).ok()?;
-            Some((String::from_utf8_lossy(&name).into_owned(), offset, size))
+            Some(Section {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                flags: le(elf, header(i) + 8, 4)?,
+                offset: usize::try_from(le(elf, header(i) + 16, 4)?).ok()?,
+                size: usize::try_from(le(elf, header(i) + 20, 4)?).ok()?,
+            })
         })
         .collect()
 }
@@ -126,8 +134,8 @@ fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
     let find = |n: &str| {
         table
             .iter()
-            .find(|(name, ..)| name == n)
-            .map(|(_, o, s)| (*o, *s))
+            .find(|s| s.name == n)
+            .map(|s| (s.offset, s.size))
     };
     let (sym_off, sym_size) = find(".symtab")?;
     let (str_off, _) = find(".strtab")?;
