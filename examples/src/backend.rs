@@ -83,14 +83,14 @@ impl RegisterAccess for Bus {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => Ok(b.read8(o).unwrap_or(u8::MAX)),
-            Self::Mmio(b) => Ok(b.read8(o).unwrap_or(u8::MAX)),
+            Self::Mmio(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
         }
     }
     fn read16(&mut self, o: u32) -> Result<u16, BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => Ok(b.read16(o).unwrap_or(u16::MAX)),
-            Self::Mmio(b) => Ok(b.read16(o).unwrap_or(u16::MAX)),
+            Self::Mmio(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
         }
     }
     fn read32(&mut self, o: u32) -> Result<u32, BusError> {
@@ -98,28 +98,28 @@ impl RegisterAccess for Bus {
             Self::Tis13(_) if o == tpm2_tis::regs::INTERFACE_ID => Ok(u32::MAX),
             Self::Qemu(b) | Self::Tis13(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => Ok(b.read32(o).unwrap_or(u32::MAX)),
-            Self::Mmio(b) => Ok(b.read32(o).unwrap_or(u32::MAX)),
+            Self::Mmio(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write8(&mut self, o: u32, v: u8) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => b.write8(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write8(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write16(&mut self, o: u32, v: u16) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => b.write16(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write16(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write32(&mut self, o: u32, v: u32) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
             Self::Empty(b) => b.write32(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write32(o, v).map_err(|e| match e {}),
+            Self::Mmio(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
 }

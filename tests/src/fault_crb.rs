@@ -27,6 +27,9 @@ pub enum CrbFault {
     LocalityNeverGranted,
     /// Nothing at the address: every register reads all-ones.
     NoTpm,
+    /// Both buffers start at window offset 0x82, not 4-byte aligned: a 32-bit access there
+    /// is one a CPU's MMIO may not make, so the model counts it in `misaligned`.
+    MisalignedBuffers,
 }
 
 /// The model. Its public fields record what the driver did.
@@ -42,6 +45,8 @@ pub struct FaultCrb {
     pub writes: u64,
     /// START writes so far.
     pub starts: u32,
+    /// 16- and 32-bit accesses that were not aligned to their width.
+    pub misaligned: u32,
     assigned: bool,
     idle: bool,
     start: bool,
@@ -60,6 +65,7 @@ impl FaultCrb {
             response: vec![0x80, 0x01, 0, 0, 0, 0x0A, 0, 0, 0, 0],
             writes: 0,
             starts: 0,
+            misaligned: 0,
             assigned: false,
             idle: true,
             start: false,
@@ -80,6 +86,25 @@ impl FaultCrb {
     #[must_use]
     pub const fn released(&self) -> bool {
         !self.assigned
+    }
+
+    /// Grants locality 0 before the driver starts, as firmware that ran first leaves it.
+    pub fn grant(&mut self) {
+        self.assigned = true;
+    }
+
+    /// Where both buffers start in the window.
+    const fn buffer(&self) -> u32 {
+        match self.fault {
+            CrbFault::MisalignedBuffers => 0x82,
+            _ => regs::DATA_BUFFER,
+        }
+    }
+
+    fn count_misaligned(&mut self, offset: u32, width: u32) {
+        if !offset.is_multiple_of(width) {
+            self.misaligned += 1;
+        }
     }
 
     fn read_reg(&self, offset: u32) -> u32 {
@@ -104,16 +129,16 @@ impl FaultCrb {
             }
             regs::CTRL_CANCEL => u32::from(self.cancel),
             regs::CTRL_START => u32::from(self.start),
-            regs::CTRL_CMD_SIZE => 0xF80,
+            regs::CTRL_CMD_SIZE => 0x1000 - self.buffer(),
             regs::CTRL_CMD_LADDR => match self.fault {
                 CrbFault::BufferOutsideWindow => 0xFED4_6000,
-                _ => 0xFED4_0080,
+                _ => 0xFED4_0000 + self.buffer(),
             },
             regs::CTRL_RSP_SIZE => match self.fault {
                 CrbFault::OverlappingBuffers => 0x800,
-                _ => 0xF80,
+                _ => 0x1000 - self.buffer(),
             },
-            regs::CTRL_RSP_ADDR => 0xFED4_0080,
+            regs::CTRL_RSP_ADDR => 0xFED4_0000 + self.buffer(),
             _ => 0,
         }
     }
@@ -153,7 +178,8 @@ impl FaultCrb {
                 self.starts += 1;
                 self.start = true;
                 if self.fault != CrbFault::StartNeverClears {
-                    self.memory[0x80..0x80 + self.response.len()].copy_from_slice(&self.response);
+                    let at = self.buffer() as usize;
+                    self.memory[at..at + self.response.len()].copy_from_slice(&self.response);
                     self.fatal = self.fault == CrbFault::TpmStsFatal;
                     self.start = false;
                 }
@@ -177,12 +203,14 @@ impl RegisterAccess for FaultCrb {
         Ok(self.read_reg(offset & !3).to_le_bytes()[(offset & 3) as usize])
     }
     fn read16(&mut self, offset: u32) -> Result<u16, Self::Error> {
+        self.count_misaligned(offset, 2);
         Ok(u16::from_le_bytes([
             self.read8(offset)?,
             self.read8(offset + 1)?,
         ]))
     }
     fn read32(&mut self, offset: u32) -> Result<u32, Self::Error> {
+        self.count_misaligned(offset, 4);
         if Self::in_buffer(offset, 4) {
             let o = offset as usize;
             return Ok(u32::from_le_bytes(
@@ -199,11 +227,13 @@ impl RegisterAccess for FaultCrb {
         Ok(())
     }
     fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error> {
+        self.count_misaligned(offset, 2);
         let [a, b] = value.to_le_bytes();
         self.write8(offset, a)?;
         self.write8(offset + 1, b)
     }
     fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
+        self.count_misaligned(offset, 4);
         self.writes += 1;
         if Self::in_buffer(offset, 4) {
             let o = offset as usize;

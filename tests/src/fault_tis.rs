@@ -35,8 +35,15 @@ pub enum TisFault {
     DataAvailStuck,
     /// INTERFACE_ID reads all-ones (type 0xF, TIS 1.3) on a TPM 2.0.
     InterfaceType0xF,
-    /// The TPM reports STS.tpmFamily 00 (TPM 1.2).
+    /// A TPM 1.2: STS.tpmFamily 00, and every command answered with the TPM 1.2 tag 0x00C4
+    /// (TPM_BADTAG), as a TPM 1.2 answers a TPM 2.0 command.
     Family12,
+    /// A TIS 1.3 part (INTERFACE_ID all-ones, INTF_CAPABILITY version TIS 1.3) whose
+    /// reserved STS.tpmFamily bits read 00, in front of a TPM 2.0.
+    Tis13Family00,
+    /// The Infineon quirk: after the first transfer of the first command stsValid does
+    /// not appear until commandReady aborts the command.
+    StsValidLateOnce,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +81,7 @@ pub struct FaultTis {
     state: State,
     cmd: Vec<u8>,
     rsp_pos: usize,
+    sts_valid_withheld: bool,
 }
 
 impl FaultTis {
@@ -82,7 +90,11 @@ impl FaultTis {
     pub fn new(fault: TisFault) -> Self {
         Self {
             fault,
-            response: vec![0x80, 0x01, 0, 0, 0, 0x0A, 0, 0, 0, 0],
+            response: if fault == TisFault::Family12 {
+                vec![0x00, 0xC4, 0, 0, 0, 0x0A, 0, 0, 0, 0x1E]
+            } else {
+                vec![0x80, 0x01, 0, 0, 0, 0x0A, 0, 0, 0, 0]
+            },
             script: std::collections::VecDeque::new(),
             current: Vec::new(),
             commands: Vec::new(),
@@ -95,7 +107,19 @@ impl FaultTis {
             state: State::Idle,
             cmd: Vec::new(),
             rsp_pos: 0,
+            sts_valid_withheld: fault == TisFault::StsValidLateOnce,
         }
+    }
+
+    /// Grants locality `l` before the driver starts, as firmware that ran first leaves it.
+    pub fn grant(&mut self, l: u8) {
+        self.active = Some(l);
+    }
+
+    /// Whether locality `l` holds the TPM.
+    #[must_use]
+    pub fn holds(&self, l: u8) -> bool {
+        self.active == Some(l)
     }
 
     /// Whether the TPM is idle or ready: no command half-sent, none running, no response
@@ -139,7 +163,7 @@ impl FaultTis {
         if self.fault == TisFault::StsAllOnes || self.active != Some(l) {
             return u32::MAX;
         }
-        let family = if self.fault == TisFault::Family12 {
+        let family = if matches!(self.fault, TisFault::Family12 | TisFault::Tis13Family00) {
             0
         } else {
             1 << sts::FAMILY_SHIFT
@@ -147,6 +171,7 @@ impl FaultTis {
         let bits = match self.state {
             State::Idle => 0,
             State::Ready => sts::COMMAND_READY,
+            State::Reception if self.sts_valid_withheld => 0,
             State::Reception => sts::VALID | if self.expect() { sts::EXPECT } else { 0 },
             State::Execution => sts::VALID,
             State::Completion => {
@@ -218,6 +243,9 @@ impl FaultTis {
             return;
         }
         if v & sts::COMMAND_READY != 0 {
+            if self.state == State::Reception {
+                self.sts_valid_withheld = false;
+            }
             self.state = State::Ready;
             self.cmd.clear();
         }
@@ -282,9 +310,13 @@ impl FaultTis {
                 }
                 v
             }
+            fifo::INTF_CAPABILITY if self.fault == TisFault::Tis13Family00 => 0x2000_0697,
             fifo::INTF_CAPABILITY => 0x3000_0697,
             tpm2_tis::regs::INTERFACE_ID => {
-                if self.fault == TisFault::InterfaceType0xF {
+                if matches!(
+                    self.fault,
+                    TisFault::InterfaceType0xF | TisFault::Tis13Family00
+                ) {
                     u32::MAX
                 } else {
                     0x0000_2100

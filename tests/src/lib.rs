@@ -14,6 +14,7 @@ pub mod fault_tis;
 pub mod frames;
 pub mod libtpms;
 pub mod mssim_server;
+pub mod ovmf;
 pub mod qemu;
 pub mod strategies;
 pub mod swtpm;

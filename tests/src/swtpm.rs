@@ -31,8 +31,13 @@ fn free_port_pair() -> std::io::Result<u16> {
 impl SwtpmServer {
     /// Starts a manufacture-fresh swtpm that has run TPM2_Startup(CLEAR) itself.
     pub fn start() -> Result<Self, QtestError> {
+        Self::start_in(fresh_dir("swtpm")?)
+    }
+
+    /// Starts swtpm on the TPM state in `dir` (manufactured there if empty), after
+    /// TPM2_Startup(CLEAR). `dir` is removed on drop.
+    pub fn start_in(dir: PathBuf) -> Result<Self, QtestError> {
         require_program("swtpm", "swtpm")?;
-        let dir = fresh_dir("swtpm")?;
         let port = free_port_pair()?;
         let child = Command::new("swtpm")
             .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])

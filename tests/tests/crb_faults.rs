@@ -7,6 +7,7 @@ use core::convert::Infallible;
 use tpm2_crb::{Config, Crb, CrbError, Wait};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::fault_crb::{CrbFault, FaultCrb};
+use tpm2_tis::LocalityPolicy;
 use tpm2_wire::{CommandCode, CommandWriter, Transport};
 
 const A: u64 = 750_000;
@@ -45,6 +46,12 @@ fn run(row: &Row) -> (Result<(), CrbError<Infallible>>, FaultCrb, VirtualClock) 
         crb.transact(&mut buf, len).map(drop)
     })();
     (result, model, clock)
+}
+
+fn random_response() -> Vec<u8> {
+    let mut r = vec![0x80, 0x01, 0, 0, 0, 0x1C, 0, 0, 0, 0, 0, 0x10];
+    r.extend(1..=16u8);
+    r
 }
 
 fn rows() -> Vec<Row> {
@@ -94,6 +101,12 @@ fn rows() -> Vec<Row> {
             )
         },
         Row {
+            // GetRandom's 16 bytes behind the header, at an odd buffer offset: the body
+            // starts at 0x8C, the transfers must split into aligned accesses.
+            response: Some(random_response()),
+            ..row(CrbFault::MisalignedBuffers, Ok(()), 0)
+        },
+        Row {
             response: Some(big),
             ..row(
                 CrbFault::None,
@@ -117,8 +130,11 @@ fn fault_matrix_for_the_crb_driver() {
     for r in &rows() {
         let (result, model, clock) = run(r);
         let waited_us = clock.now_ns / 1000;
-        let ok =
-            result == r.expected && waited_us == r.waited_us && model.is_idle() && model.released();
+        let ok = result == r.expected
+            && waited_us == r.waited_us
+            && model.is_idle()
+            && model.released()
+            && model.misaligned == 0;
         println!(
             "{:<28} {:<58} {:>10} {:>6} {:>8} {}",
             format!("{:?}", r.fault),
@@ -130,8 +146,8 @@ fn fault_matrix_for_the_crb_driver() {
         );
         if !ok {
             failures.push(format!(
-                "{:?}: got {result:?} after {waited_us} us",
-                r.fault
+                "{:?}: got {result:?} after {waited_us} us, {} misaligned accesses",
+                r.fault, model.misaligned
             ));
         }
     }
@@ -154,4 +170,57 @@ fn a_command_larger_than_the_buffer_is_refused_before_any_register_write() {
     );
     assert_eq!(crb.bus_mut().writes, writes);
     assert_eq!(crb.bus_mut().starts, 0);
+}
+
+#[test]
+fn a_locality_firmware_left_granted_stays_granted_unless_release_is_asked() {
+    for (policy, granted_after) in [
+        (LocalityPolicy::AsFound, true),
+        (LocalityPolicy::Release, false),
+        (LocalityPolicy::Keep, true),
+    ] {
+        let mut model = FaultCrb::new(CrbFault::None);
+        model.grant();
+        let config = Config {
+            locality_policy: policy,
+            ..Config::default()
+        };
+        let mut crb = Crb::new(&mut model, VirtualClock::default(), config).unwrap();
+        assert_eq!(
+            crb.bus_mut().released(),
+            !granted_after,
+            "{policy:?} after new"
+        );
+        let mut buf = [0u8; 4096];
+        let len = get_random(&mut buf);
+        crb.transact(&mut buf, len).unwrap();
+        assert_eq!(
+            crb.bus_mut().released(),
+            !granted_after,
+            "{policy:?} after a command"
+        );
+        assert!(crb.bus_mut().is_idle(), "{policy:?}: idle after a command");
+        crb.relinquish().unwrap();
+        assert!(
+            crb.bus_mut().released(),
+            "{policy:?}: relinquish on request"
+        );
+        let len = get_random(&mut buf);
+        crb.transact(&mut buf, len).unwrap();
+        assert!(crb.bus_mut().released(), "{policy:?}: stays released after");
+    }
+    // Not granted when found: `Keep` holds it from the first command on.
+    let mut model = FaultCrb::new(CrbFault::None);
+    let config = Config {
+        locality_policy: LocalityPolicy::Keep,
+        ..Config::default()
+    };
+    let crb = Crb::new(&mut model, VirtualClock::default(), config).unwrap();
+    assert!(crb.holds_locality());
+}
+
+fn get_random(buf: &mut [u8]) -> usize {
+    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&16u16).unwrap();
+    cmd.finish().unwrap()
 }

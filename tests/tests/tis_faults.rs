@@ -6,10 +6,11 @@ use core::convert::Infallible;
 
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
-use tpm2_tis::{Config, Interface, Tis, TisError, Wait};
+use tpm2_tis::{Config, FamilySource, Interface, LocalityPolicy, Tis, TisError, Wait};
 use tpm2_wire::{CommandCode, CommandWriter, WireError};
 
 const A: u64 = 750_000;
+const C: u64 = 200_000;
 const GET_RANDOM_DURATION: u64 = 2_000_000;
 
 struct Row {
@@ -129,7 +130,12 @@ fn rows() -> Vec<Row> {
         ),
         row(TisFault::DataAvailStuck, Err(ResponseTransfer), 0, true),
         row(TisFault::InterfaceType0xF, Ok(()), 0, true),
-        row(TisFault::Family12, Err(Tpm12), 0, false),
+        // The family probe's GetCapability is answered with tag 0x00C4.
+        row(TisFault::Family12, Err(Tpm12), 0, true),
+        // Family bits 00 on a TIS 1.3 part: the probe's response tag says TPM 2.0.
+        row(TisFault::Tis13Family00, Ok(()), 0, true),
+        // stsValid late beyond TIMEOUT_C once: the whole command is sent again.
+        row(TisFault::StsValidLateOnce, Ok(()), C, true),
         Row {
             response: Some(header(0x8001, 5000)),
             ..row(
@@ -277,4 +283,82 @@ fn full_stack_rows_retry_forever_and_testing_then_success() {
     assert_eq!(waited_ms, 20 + 40);
     assert_eq!(model.commands.len(), 3);
     assert!(model.is_idle() && model.released(0));
+}
+
+#[test]
+fn the_family_is_decided_by_protocol_where_sts_family_reads_00() {
+    let (result, model, _, _) = run(&row(TisFault::Tis13Family00, Ok(()), 0, true));
+    assert_eq!(result, Ok(()));
+    // The probe command, then the test's GetRandom.
+    assert_eq!(model.commands.len(), 2);
+    assert_eq!(&model.commands[0][6..10], &0x17Au32.to_be_bytes());
+    let mut model = FaultTis::new(TisFault::Tis13Family00);
+    let tis = Tis::new(&mut model, VirtualClock::default(), Config::default()).unwrap();
+    assert_eq!(tis.probe().interface, Interface::Tis13);
+    assert_eq!(tis.probe().family_source, Some(FamilySource::ResponseTag));
+    let mut model = FaultTis::new(TisFault::None);
+    let tis = Tis::new(&mut model, VirtualClock::default(), Config::default()).unwrap();
+    assert_eq!(tis.probe().family_source, Some(FamilySource::StsFamily));
+}
+
+#[test]
+fn a_late_sts_valid_resends_the_command_a_bounded_number_of_times() {
+    let (_, model, clock, _) = run(&row(TisFault::StsValidLateOnce, Ok(()), C, true));
+    assert_eq!(model.go_count, 1, "tpmGo once, after the resent command");
+    assert_eq!(clock.now_ns / 1000, C);
+    // With no resends allowed the quirk is a typed timeout, not a hang.
+    let mut model = FaultTis::new(TisFault::StsValidLateOnce);
+    let mut clock = VirtualClock::default();
+    let config = Config {
+        retries: 0,
+        ..Config::default()
+    };
+    let mut tis = Tis::new(&mut model, &mut clock, config).unwrap();
+    let mut buf = [0u8; 64];
+    let len = get_random(&mut buf);
+    let err = tpm2_wire::Transport::transact(&mut tis, &mut buf, len).err();
+    assert_eq!(err, Some(TisError::Timeout(Wait::StsValid)));
+    assert_eq!(model.go_count, 0);
+    assert!(model.is_idle() && model.released(0));
+}
+
+#[test]
+fn a_locality_firmware_left_active_stays_active_unless_release_is_asked() {
+    for (policy, active_after) in [
+        (LocalityPolicy::AsFound, true),
+        (LocalityPolicy::Release, false),
+        (LocalityPolicy::Keep, true),
+    ] {
+        let mut model = FaultTis::new(TisFault::None);
+        model.grant(0);
+        let config = Config {
+            locality_policy: policy,
+            ..Config::default()
+        };
+        let mut tis = Tis::new(&mut model, VirtualClock::default(), config).unwrap();
+        assert_eq!(tis.bus_mut().holds(0), active_after, "{policy:?} after new");
+        let mut buf = [0u8; 64];
+        let len = get_random(&mut buf);
+        tpm2_wire::Transport::transact(&mut tis, &mut buf, len).unwrap();
+        assert_eq!(
+            tis.bus_mut().holds(0),
+            active_after,
+            "{policy:?} after a command"
+        );
+        assert!(tis.bus_mut().is_idle(), "{policy:?}: idle after a command");
+        tis.release_locality().unwrap();
+        assert!(tis.bus_mut().released(0), "{policy:?}: released on request");
+        let len = get_random(&mut buf);
+        tpm2_wire::Transport::transact(&mut tis, &mut buf, len).unwrap();
+        assert!(
+            tis.bus_mut().released(0),
+            "{policy:?}: stays released after"
+        );
+    }
+}
+
+fn get_random(buf: &mut [u8]) -> usize {
+    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&16u16).unwrap();
+    cmd.finish().unwrap()
 }

@@ -3,7 +3,9 @@
 
 use embedded_hal::delay::DelayNs;
 use tpm2_tis::timing::{Poller, Timeouts, command_code, command_duration_ms};
-use tpm2_tis::{Interface, Probe, RegisterAccess, TisError, probe};
+use tpm2_tis::{
+    Interface, LocalityPolicy, Probe, RegisterAccess, TisError, probe, read_block, write_block,
+};
 use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
 
 use crate::regs::{
@@ -29,6 +31,8 @@ pub struct Config {
     pub poll_first_us: u32,
     /// The longest pause of a poll, in microseconds.
     pub poll_max_us: u32,
+    /// Whether locality 0 is relinquished after each command.
+    pub locality_policy: LocalityPolicy,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             command_duration_ms,
             poll_first_us: 20,
             poll_max_us: 1_000,
+            locality_policy: LocalityPolicy::AsFound,
         }
     }
 }
@@ -65,8 +70,10 @@ const CMD_READY_ATTEMPTS: u8 = 3;
 /// A TPM 2.0 behind the CRB interface.
 ///
 /// Every [`Transport::transact`] takes locality 0, brings the TPM to the ready state, runs
-/// the command, reads the response, asks the TPM to go idle and relinquishes the locality,
-/// on every path.
+/// the command, reads the response and asks the TPM to go idle, on every path. It
+/// relinquishes the locality unless the [`LocalityPolicy`] keeps it: by default a locality
+/// that firmware left granted stays granted (EDK2 never requests it again before a
+/// command, and QEMU ignores START without it).
 #[derive(Debug)]
 pub struct Crb<B, D> {
     bus: B,
@@ -74,6 +81,8 @@ pub struct Crb<B, D> {
     config: Config,
     probe: Probe,
     layout: Layout,
+    /// Keep the locality after each command.
+    hold: bool,
 }
 
 type Result<T, B> = core::result::Result<T, CrbError<<B as RegisterAccess>::Error>>;
@@ -103,15 +112,36 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             config,
             probe,
             layout,
+            hold: false,
         };
+        let found = crb.read(LOC_STS)?;
+        let found_active = found != u32::MAX && found & loc_sts::GRANTED != 0;
+        crb.hold = crb.config.locality_policy.holds(found_active);
         crb.request_locality()?;
         let layout = crb.cmd_ready().and_then(|()| crb.read_layout());
-        let idle = crb.go_idle();
-        let released = crb.relinquish();
+        let finished = crb.finish();
         crb.layout = layout?;
-        idle?;
-        released?;
+        finished?;
         Ok(crb)
+    }
+
+    /// Asks the TPM to go idle, and relinquishes the locality unless it is held.
+    fn finish(&mut self) -> Result<(), B> {
+        let idle = self.go_idle();
+        let released = if self.hold { Ok(()) } else { self.release() };
+        idle.and(released)
+    }
+
+    /// Whether the driver keeps locality 0 between commands.
+    pub const fn holds_locality(&self) -> bool {
+        self.hold
+    }
+
+    /// Relinquishes locality 0 now, and after every later command: the caller asks for
+    /// release, whatever the policy said.
+    pub fn relinquish(&mut self) -> Result<(), B> {
+        self.hold = false;
+        self.release()
     }
 
     /// What the probe found.
@@ -162,7 +192,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         })
     }
 
-    fn request_locality(&mut self) -> Result<(), B> {
+    /// Requests locality 0 and waits until it is granted (TIMEOUT_A). A granted locality
+    /// counts as granted.
+    pub fn request_locality(&mut self) -> Result<(), B> {
         if self.read(LOC_STATE)? == u32::MAX {
             return Err(CrbError::NoTpm);
         }
@@ -181,7 +213,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         Err(CrbError::LocalityNotGranted)
     }
 
-    fn relinquish(&mut self) -> Result<(), B> {
+    fn release(&mut self) -> Result<(), B> {
         self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
         let c = self.config.timeouts.c_us;
         match self.wait(LOC_STATE, c, |v| v & loc_state::ASSIGNED == 0)? {
@@ -261,37 +293,11 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     }
 
     fn write_buffer(&mut self, offset: u32, bytes: &[u8]) -> Result<(), B> {
-        let mut at = offset;
-        let mut words = bytes.chunks_exact(4);
-        for word in &mut words {
-            let word = <[u8; 4]>::try_from(word).unwrap_or_default();
-            self.bus
-                .write32(at, u32::from_le_bytes(word))
-                .map_err(CrbError::Bus)?;
-            at = at.wrapping_add(4);
-        }
-        for &b in words.remainder() {
-            self.bus.write8(at, b).map_err(CrbError::Bus)?;
-            at = at.wrapping_add(1);
-        }
-        Ok(())
+        write_block(&mut self.bus, offset, bytes).map_err(CrbError::Bus)
     }
 
     fn read_buffer(&mut self, offset: u32, dst: &mut [u8]) -> Result<(), B> {
-        let mut at = offset;
-        let mut words = dst.chunks_exact_mut(4);
-        for word in &mut words {
-            let v = self.bus.read32(at).map_err(CrbError::Bus)?;
-            for (d, s) in word.iter_mut().zip(v.to_le_bytes()) {
-                *d = s;
-            }
-            at = at.wrapping_add(4);
-        }
-        for b in words.into_remainder() {
-            *b = self.bus.read8(at).map_err(CrbError::Bus)?;
-            at = at.wrapping_add(1);
-        }
-        Ok(())
+        read_block(&mut self.bus, offset, dst).map_err(CrbError::Bus)
     }
 
     fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
@@ -337,7 +343,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             other => CrbError::BadResponse(other),
         })?;
         let rest = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
-        self.read_buffer(layout.rsp_offset + 10, rest)?;
+        self.read_buffer(layout.rsp_offset + HEADER_LEN as u32, rest)?;
         Ok(size)
     }
 }
@@ -356,12 +362,10 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
         }
         self.request_locality()?;
         let result = self.exchange(buf, command_len);
-        // Idle and relinquished on every path; the first error wins.
-        let idle = self.go_idle();
-        let released = self.relinquish();
+        // Idle, and the locality as the policy says, on every path; the first error wins.
+        let finished = self.finish();
         let size = result?;
-        idle?;
-        released?;
+        finished?;
         buf.get(..size).ok_or(CrbError::ResponseTooLarge {
             size: 0,
             capacity: size,

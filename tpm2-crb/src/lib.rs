@@ -5,13 +5,17 @@
 //! goIdle between them, the command copied into the buffer the TPM advertises (validated to
 //! lie inside the mapped window; a command and response buffer that are the same buffer, as
 //! on QEMU, are supported), START, START polled to clear within the command's duration,
-//! CTRL_STS.tpmSts checked, the response header then the rest read back, goIdle, relinquish.
-//! It implements [`tpm2_wire::Transport`].
+//! CTRL_STS.tpmSts checked, the response header then the rest read back (with accesses
+//! aligned to their width at any buffer offset), goIdle, and relinquish unless the
+//! [`LocalityPolicy`](tpm2_tis::LocalityPolicy) keeps the locality firmware left granted.
+//! It implements [`tpm2_wire::Transport`]. [`Device`] probes the window and drives
+//! whichever interface is there, FIFO or CRB, as one transport.
 //!
 //! It reuses `tpm2-tis` for everything both interfaces share: the register-access trait,
 //! MMIO, INTERFACE_ID decoding, interface detection, timeouts and the bounded poller. It
 //! never panics, never waits without a deadline, and never returns with the TPM out of idle
-//! or the locality held (unless the TPM itself refuses to go idle, which is reported).
+//! (unless the TPM itself refuses to go idle, which is reported) or the locality other than
+//! its policy says.
 #![no_std]
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -24,9 +28,11 @@
     )
 )]
 
+mod device;
 mod driver;
 mod error;
 pub mod regs;
 
+pub use device::{Device, DeviceError};
 pub use driver::{Config, Crb, Layout};
 pub use error::{CrbError, Wait};

@@ -50,3 +50,56 @@ impl<T: RegisterAccess + ?Sized> RegisterAccess for &mut T {
         (**self).write32(offset, value)
     }
 }
+
+/// Copies `src` to the register window from `offset` on (a CRB buffer), with 32-bit accesses
+/// where the offset is 4-byte aligned and byte accesses elsewhere: every access is aligned
+/// to its width, as a CPU's MMIO requires, whatever the offset and length.
+pub fn write_block<B: RegisterAccess + ?Sized>(
+    bus: &mut B,
+    offset: u32,
+    src: &[u8],
+) -> Result<(), B::Error> {
+    let mut at = offset;
+    let mut rest = src;
+    while let Some((&byte, after_byte)) = rest.split_first() {
+        match rest.split_first_chunk::<4>() {
+            Some((word, after_word)) if at.trailing_zeros() >= 2 => {
+                bus.write32(at, u32::from_le_bytes(*word))?;
+                at = at.wrapping_add(4);
+                rest = after_word;
+            }
+            _ => {
+                bus.write8(at, byte)?;
+                at = at.wrapping_add(1);
+                rest = after_byte;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills `dst` from the register window from `offset` on, with the same aligned accesses as
+/// [`write_block`].
+pub fn read_block<B: RegisterAccess + ?Sized>(
+    bus: &mut B,
+    offset: u32,
+    dst: &mut [u8],
+) -> Result<(), B::Error> {
+    let mut done = 0;
+    while let Some(rest) = dst.get_mut(done..).filter(|r| !r.is_empty()) {
+        let at = offset.wrapping_add(done as u32);
+        match rest.split_first_chunk_mut::<4>() {
+            Some((word, _)) if at.trailing_zeros() >= 2 => {
+                *word = bus.read32(at)?.to_le_bytes();
+                done += 4;
+            }
+            _ => {
+                if let Some(byte) = rest.first_mut() {
+                    *byte = bus.read8(at)?;
+                }
+                done += 1;
+            }
+        }
+    }
+    Ok(())
+}

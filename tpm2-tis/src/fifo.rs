@@ -4,7 +4,8 @@
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
 
-use crate::interface::{Family, Interface, Probe, probe};
+use crate::interface::{Family, FamilySource, Interface, Probe, probe};
+use crate::locality::LocalityPolicy;
 use crate::regs::{Locality, fifo};
 use crate::timing::{Poller, Timeouts, command_code, command_duration_ms};
 use crate::{RegisterAccess, TisError, Wait};
@@ -23,9 +24,12 @@ pub struct Config {
     /// Transfers between STS reads are at most this long (burstCount is used when lower).
     /// `u16::MAX` lets burstCount decide.
     pub max_burst: u16,
-    /// Whole-command resends after an Expect error, and responseRetry re-reads after a
-    /// response transfer error.
+    /// Whole-command resends after an Expect error or an stsValid that did not appear within
+    /// TIMEOUT_C (the Infineon quirk Linux handles with `TPM_TIS_STATUS_VALID_RETRY`), and
+    /// responseRetry re-reads after a response transfer error.
     pub retries: u8,
+    /// Whether the locality is given back after each command.
+    pub locality_policy: LocalityPolicy,
     /// The first pause of a poll, in microseconds; pauses double from there.
     pub poll_first_us: u32,
     /// The longest pause of a poll, in microseconds.
@@ -43,6 +47,7 @@ impl Default for Config {
             command_duration_ms,
             max_burst: u16::MAX,
             retries: 3,
+            locality_policy: LocalityPolicy::AsFound,
             poll_first_us: 20,
             poll_max_us: 1_000,
             wide_fifo: None,
@@ -52,8 +57,10 @@ impl Default for Config {
 
 /// A TPM 2.0 behind the FIFO (TIS) interface.
 ///
-/// Every [`Transport::transact`] takes the locality, sends, waits, receives, writes
-/// commandReady so that the TPM is idle, and releases the locality, on every path.
+/// Every [`Transport::transact`] takes the locality, sends, waits, receives and writes
+/// commandReady so that the TPM is idle, on every path. It gives the locality back unless
+/// the [`LocalityPolicy`] keeps it: by default a locality that firmware left active stays
+/// active, so the firmware's own TPM stack keeps working after this driver ran.
 #[derive(Debug)]
 pub struct Tis<B, D> {
     bus: B,
@@ -61,7 +68,16 @@ pub struct Tis<B, D> {
     config: Config,
     probe: Probe,
     wide: bool,
+    /// Keep the locality after each command.
+    hold: bool,
 }
+
+/// TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_TOTAL_COMMANDS, 1): the read-only
+/// command whose response tag tells a TPM 2.0 (0x8001) from a TPM 1.2 (0x00C4), as Linux's
+/// `tpm2_probe` does.
+const FAMILY_PROBE: [u8; 22] = [
+    0x80, 0x01, 0, 0, 0, 0x16, 0, 0, 0x01, 0x7A, 0, 0, 0, 0x06, 0, 0, 0x01, 0x29, 0, 0, 0, 0x01,
+];
 
 /// STS when a response is ready: stsValid and dataAvail.
 const RESPONSE: u32 = sts::VALID | sts::DATA_AVAIL;
@@ -69,9 +85,14 @@ const RESPONSE: u32 = sts::VALID | sts::DATA_AVAIL;
 type Result<T, B> = core::result::Result<T, TisError<<B as RegisterAccess>::Error>>;
 
 impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
-    /// Probes the TPM, checks that it is a TPM 2.0 with a FIFO or TIS 1.3 interface (reading
-    /// STS.tpmFamily under the configured locality, which is then released), and returns
-    /// the driver.
+    /// Probes the TPM, checks that it is a TPM 2.0 with a FIFO or TIS 1.3 interface, and
+    /// returns the driver.
+    ///
+    /// The family is read from STS.tpmFamily under the configured locality. Where those bits
+    /// read 00 (a TPM 1.2, or a TIS 1.3 part that leaves them reserved), a TPM 2.0
+    /// GetCapability decides by its response tag; [`Probe::family_source`] says which. The
+    /// locality is then given back unless the policy keeps it (by default: unless it was
+    /// already active when the driver was created).
     pub fn new(mut bus: B, delay: D, config: Config) -> Result<Self, B> {
         let probe = probe(&mut bus)?;
         if probe.interface == Interface::Crb {
@@ -86,15 +107,43 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             config,
             probe,
             wide,
+            hold: false,
         };
+        let found = tis.read_access()?;
+        let found_active = found != u8::MAX
+            && found & (access::ACTIVE_LOCALITY | access::VALID | access::REQUEST_USE)
+                == access::ACTIVE_LOCALITY | access::VALID;
+        tis.hold = tis.config.locality_policy.holds(found_active);
         tis.request_locality()?;
-        let family = tis.read_sts().map(|s| (s >> sts::FAMILY_SHIFT) & 0x3);
-        let released = tis.release_locality();
-        if family? == 0 {
-            return Err(TisError::Tpm12);
-        }
+        let family = tis.decide_family();
+        let released = tis.finish();
+        tis.probe.family_source = Some(family?);
+        tis.probe.family_hint = Some(Family::Tpm20);
         released?;
         Ok(tis)
+    }
+
+    /// STS.tpmFamily, or the response tag of a TPM 2.0 command where those bits read 00.
+    fn decide_family(&mut self) -> Result<FamilySource, B> {
+        if (self.read_sts()? >> sts::FAMILY_SHIFT) & 0x3 == 1 {
+            return Ok(FamilySource::StsFamily);
+        }
+        let mut buf = [0u8; 64];
+        let cmd = buf.get_mut(..FAMILY_PROBE.len()).unwrap_or_default();
+        cmd.copy_from_slice(&FAMILY_PROBE);
+        // Any TPM 2.0 answer counts, whatever its code ("we ignore TPM return codes on
+        // purpose", as Linux says): a TPM 1.2 answers with tag 0x00C4, which is `Tpm12`.
+        match self.exchange(&mut buf, FAMILY_PROBE.len()) {
+            Ok(_) | Err(TisError::ResponseTooLarge { .. }) => Ok(FamilySource::ResponseTag),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Leaves the TPM idle, and the locality given back unless it is held.
+    fn finish(&mut self) -> Result<(), B> {
+        let idle = self.write_sts(sts::COMMAND_READY);
+        let released = if self.hold { Ok(()) } else { self.release() };
+        idle.and(released)
     }
 
     /// What the probe found.
@@ -193,8 +242,19 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         Ok(())
     }
 
-    /// Releases the configured locality.
+    /// Gives the configured locality back now, and after every later command: the caller
+    /// asks for release, whatever the policy said.
     pub fn release_locality(&mut self) -> Result<(), B> {
+        self.hold = false;
+        self.release()
+    }
+
+    /// Whether the driver keeps the locality between commands.
+    pub const fn holds_locality(&self) -> bool {
+        self.hold
+    }
+
+    fn release(&mut self) -> Result<(), B> {
         let reg = self.access_reg();
         self.bus
             .write8(reg, access::ACTIVE_LOCALITY)
@@ -433,7 +493,9 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
             match self.send(cmd) {
                 Ok(()) => break,
-                Err(TisError::ExpectMismatch { .. }) if attempt < self.config.retries => {
+                Err(TisError::ExpectMismatch { .. } | TisError::Timeout(Wait::StsValid))
+                    if attempt < self.config.retries =>
+                {
                     attempt += 1;
                     // Abort the partial command; the next send waits for commandReady.
                     self.write_sts(sts::COMMAND_READY)?;
@@ -476,12 +538,11 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Tis<B, D> {
         }
         self.request_locality()?;
         let result = self.exchange(buf, command_len);
-        // Leave the TPM idle and the locality free on every path; the first error wins.
-        let idle = self.write_sts(sts::COMMAND_READY);
-        let released = self.release_locality();
+        // Leave the TPM idle and the locality as the policy says on every path; the first
+        // error wins.
+        let finished = self.finish();
         let size = result?;
-        idle?;
-        released?;
+        finished?;
         buf.get(..size).ok_or(TisError::BadCommand { len: size })
     }
 }

@@ -137,6 +137,30 @@ pub enum Family {
     Tpm20,
 }
 
+/// How the family of a TPM was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum FamilySource {
+    /// The identification registers: INTERFACE_ID type CRB, or INTF_CAPABILITY
+    /// InterfaceVersion 3 (PTP FIFO), both TPM 2.0 only.
+    Registers,
+    /// STS.tpmFamily read 01 under an active locality.
+    StsFamily,
+    /// STS.tpmFamily read 00 (TPM 1.2, or reserved on a TIS 1.3 part), and a TPM 2.0
+    /// command was answered with a TPM 2.0 response tag.
+    ResponseTag,
+}
+
+impl fmt::Display for FamilySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Registers => "interface registers",
+            Self::StsFamily => "STS.tpmFamily",
+            Self::ResponseTag => "response tag of a TPM 2.0 command (STS.tpmFamily read 00)",
+        })
+    }
+}
+
 /// What [`probe`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -154,8 +178,10 @@ pub struct Probe {
     /// The revision ID.
     pub revision: u8,
     /// The family the registers indicate, if they do. A FIFO driver confirms it from
-    /// STS.tpmFamily once it holds a locality.
+    /// STS.tpmFamily, or by protocol, once it holds a locality.
     pub family_hint: Option<Family>,
+    /// How `family_hint` was decided, if it is known.
+    pub family_source: Option<FamilySource>,
 }
 
 impl Probe {
@@ -223,6 +249,7 @@ pub fn probe<B: RegisterAccess>(bus: &mut B) -> Result<Probe, TisError<B::Error>
         (_, Some(c)) if c.interface_version() == 3 => Some(Family::Tpm20),
         _ => None,
     };
+    let family_source = family_hint.map(|_| FamilySource::Registers);
     Ok(Probe {
         interface,
         interface_id: id,
@@ -231,6 +258,7 @@ pub fn probe<B: RegisterAccess>(bus: &mut B) -> Result<Probe, TisError<B::Error>
         device_id,
         revision,
         family_hint,
+        family_source,
     })
 }
 

@@ -9,7 +9,10 @@
 //! [`embedded_hal::delay::DelayNs`] and ends in a [`TisError::Timeout`] naming the wait.
 //!
 //! It never panics, never waits without a deadline, never issues tpmGo after a failed
-//! transfer, and never returns with the TPM busy or its locality held. It never parses TPM
+//! transfer, and never returns with the TPM busy or its locality other than its
+//! [`LocalityPolicy`] says (by default: as it was found, so firmware that holds locality 0
+//! keeps it). Where STS.tpmFamily reads 00, a TPM 2.0 command's response tag decides the
+//! family, as Linux does. It never parses TPM
 //! structures beyond the 10-byte response header. `unsafe` exists only in the `mmio` module.
 #![no_std]
 #![deny(unsafe_code)]
@@ -27,15 +30,19 @@ mod bus;
 mod error;
 mod fifo;
 mod interface;
+mod locality;
 #[allow(unsafe_code)]
 mod mmio;
 pub mod regs;
 pub mod timing;
 
-pub use bus::RegisterAccess;
+pub use bus::{RegisterAccess, read_block, write_block};
 pub use error::{TisError, Wait};
 pub use fifo::{Config, Tis};
-pub use interface::{Family, Interface, InterfaceId, InterfaceType, IntfCapability, Probe, probe};
-pub use mmio::{DEFAULT_BASE, Mmio, WINDOW_LEN};
+pub use interface::{
+    Family, FamilySource, Interface, InterfaceId, InterfaceType, IntfCapability, Probe, probe,
+};
+pub use locality::LocalityPolicy;
+pub use mmio::{DEFAULT_BASE, Mmio, MmioError, WINDOW_LEN};
 pub use regs::Locality;
 pub use timing::{Poller, Timeouts, command_duration_ms};

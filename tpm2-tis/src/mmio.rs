@@ -1,6 +1,6 @@
 //! Memory-mapped register access: the only `unsafe` code of the library crates.
 
-use core::convert::Infallible;
+use core::fmt;
 use core::ptr::NonNull;
 
 use crate::RegisterAccess;
@@ -13,9 +13,9 @@ pub const WINDOW_LEN: usize = 0x5000;
 /// Volatile accesses to a TPM register window in memory.
 ///
 /// Holds a pointer, never a reference: device memory must not be treated as ordinary memory.
-/// An access outside the window, or not aligned to its width, touches nothing: a read returns
-/// all-ones, as a floating bus does, and a write is dropped. So no offset a caller or a device
-/// supplies can reach memory outside the window.
+/// An access outside the window, or not aligned to its width (which a CPU's MMIO may not
+/// make), touches nothing and fails with [`MmioError`]: no value is ever fabricated, and no
+/// offset a caller or a device supplies can reach memory outside the window.
 #[derive(Debug)]
 pub struct Mmio {
     base: NonNull<u8>,
@@ -55,47 +55,72 @@ impl Mmio {
         Some(unsafe { self.base.add(offset) }.cast::<T>())
     }
 
-    fn read<T: Copy>(&self, offset: u32, all_ones: T) -> T {
-        match self.register::<T>(offset) {
-            // SAFETY: the pointer is in the window, aligned to `T` and valid for reads by
-            // `new`'s contract; a volatile read is what device registers require.
-            Some(p) => unsafe { p.as_ptr().read_volatile() },
-            None => all_ones,
-        }
+    fn checked<T>(&self, offset: u32) -> Result<NonNull<T>, MmioError> {
+        self.register::<T>(offset).ok_or(MmioError {
+            offset,
+            width: core::mem::size_of::<T>() as u8,
+        })
     }
 
-    fn write<T: Copy>(&mut self, offset: u32, value: T) {
-        if let Some(p) = self.register::<T>(offset) {
-            // SAFETY: the pointer is in the window, aligned to `T` and valid for writes by
-            // `new`'s contract; `&mut self` makes this the only access in flight.
-            unsafe { p.as_ptr().write_volatile(value) }
-        }
+    fn read<T: Copy>(&self, offset: u32) -> Result<T, MmioError> {
+        let p = self.checked::<T>(offset)?;
+        // SAFETY: the pointer is in the window, aligned to `T` and valid for reads by `new`'s
+        // contract; a volatile read is what device registers require.
+        Ok(unsafe { p.as_ptr().read_volatile() })
+    }
+
+    fn write<T: Copy>(&mut self, offset: u32, value: T) -> Result<(), MmioError> {
+        let p = self.checked::<T>(offset)?;
+        // SAFETY: the pointer is in the window, aligned to `T` and valid for writes by `new`'s
+        // contract; `&mut self` makes this the only access in flight.
+        unsafe { p.as_ptr().write_volatile(value) };
+        Ok(())
     }
 }
 
-impl RegisterAccess for Mmio {
-    type Error = Infallible;
+/// An access [`Mmio`] cannot make: outside its window, or not aligned to its width. Nothing
+/// was read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MmioError {
+    /// The offset asked for.
+    pub offset: u32,
+    /// The access width in bytes.
+    pub width: u8,
+}
 
-    fn read8(&mut self, offset: u32) -> Result<u8, Infallible> {
-        Ok(self.read(offset, u8::MAX))
+impl fmt::Display for MmioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-byte MMIO access at offset {:#x} is misaligned or outside the window",
+            self.width, self.offset
+        )
     }
-    fn read16(&mut self, offset: u32) -> Result<u16, Infallible> {
-        Ok(u16::from_le(self.read(offset, u16::MAX)))
+}
+
+impl core::error::Error for MmioError {}
+
+impl RegisterAccess for Mmio {
+    type Error = MmioError;
+
+    fn read8(&mut self, offset: u32) -> Result<u8, MmioError> {
+        self.read(offset)
     }
-    fn read32(&mut self, offset: u32) -> Result<u32, Infallible> {
-        Ok(u32::from_le(self.read(offset, u32::MAX)))
+    fn read16(&mut self, offset: u32) -> Result<u16, MmioError> {
+        self.read(offset).map(u16::from_le)
     }
-    fn write8(&mut self, offset: u32, value: u8) -> Result<(), Infallible> {
-        self.write(offset, value);
-        Ok(())
+    fn read32(&mut self, offset: u32) -> Result<u32, MmioError> {
+        self.read(offset).map(u32::from_le)
     }
-    fn write16(&mut self, offset: u32, value: u16) -> Result<(), Infallible> {
-        self.write(offset, value.to_le());
-        Ok(())
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), MmioError> {
+        self.write(offset, value)
     }
-    fn write32(&mut self, offset: u32, value: u32) -> Result<(), Infallible> {
-        self.write(offset, value.to_le());
-        Ok(())
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), MmioError> {
+        self.write(offset, value.to_le())
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), MmioError> {
+        self.write(offset, value.to_le())
     }
 }
 
@@ -126,16 +151,57 @@ mod tests {
     }
 
     #[test]
-    fn out_of_window_and_misaligned_accesses_touch_nothing() {
+    fn out_of_window_and_misaligned_accesses_fail_typed_and_touch_nothing() {
         let mut ram = [0u32; 4];
         let mut m = window(&mut ram);
-        assert_eq!(m.read32(16).unwrap(), u32::MAX);
-        assert_eq!(m.read32(13).unwrap(), u32::MAX);
-        assert_eq!(m.read16(15).unwrap(), u16::MAX);
-        assert_eq!(m.read8(u32::MAX).unwrap(), u8::MAX);
-        m.write32(14, 1).unwrap();
-        m.write32(16, 1).unwrap();
-        m.write8(16, 1).unwrap();
+        let err = |offset, width| MmioError { offset, width };
+        assert_eq!(m.read32(16), Err(err(16, 4)));
+        assert_eq!(m.read32(13), Err(err(13, 4)));
+        assert_eq!(m.read16(15), Err(err(15, 2)));
+        assert_eq!(m.read8(u32::MAX), Err(err(u32::MAX, 1)));
+        assert_eq!(m.write32(14, 1), Err(err(14, 4)));
+        assert_eq!(m.write32(16, 1), Err(err(16, 4)));
+        assert_eq!(m.write8(16, 1), Err(err(16, 1)));
         assert_eq!(ram, [0; 4]);
+    }
+
+    #[test]
+    fn block_transfers_at_any_offset_and_length_use_only_aligned_accesses() {
+        // Every offset 0..8 and length 0..21 against a window whose aligned reads succeed
+        // and whose misaligned ones fail: a transfer that made one would return the error.
+        for offset in 0..8u32 {
+            for len in 0..21usize {
+                let mut ram = [0u32; 8];
+                let mut m = window(&mut ram);
+                let src: [u8; 21] = core::array::from_fn(|i| i as u8 + 1);
+                let src = &src[..len];
+                crate::write_block(&mut m, offset, src).unwrap();
+                let mut back = [0u8; 21];
+                crate::read_block(&mut m, offset, &mut back[..len]).unwrap();
+                assert_eq!(&back[..len], src, "offset {offset} len {len}");
+                let mut bytes = [0u8; 32];
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    *b = m.read8(i as u32).unwrap();
+                }
+                let start = offset as usize;
+                assert!(bytes[..start].iter().all(|&b| b == 0));
+                assert_eq!(&bytes[start..start + len], src);
+                assert!(bytes[start + len..].iter().all(|&b| b == 0));
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_transfer_past_the_window_fails_typed() {
+        let mut ram = [0u32; 2];
+        let mut m = window(&mut ram);
+        let mut dst = [0u8; 6];
+        assert_eq!(
+            crate::read_block(&mut m, 3, &mut dst),
+            Err(MmioError {
+                offset: 8,
+                width: 1
+            })
+        );
     }
 }

@@ -39,13 +39,22 @@ const PEERS: &[Peer] = &[
         package: "tpm2-tools",
     },
     Peer {
+        what: "OVMF (UEFI firmware for the in-guest tests)",
+        present: || std::path::Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd").is_file(),
+        package: "ovmf",
+    },
+    Peer {
         what: "tpm2-tss (tss2-rc, tss2-mu)",
         present: || succeeds("pkg-config", &["--exists", "tss2-rc", "tss2-mu"]),
         package: "libtss2-dev",
     },
 ];
 
-const TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"];
+const TARGETS: &[&str] = &[
+    "thumbv7em-none-eabihf",
+    "x86_64-unknown-none",
+    "x86_64-unknown-uefi",
+];
 /// Rust components and the cargo subcommand each provides.
 const COMPONENTS: &[(&str, &str)] = &[("rustfmt", "fmt"), ("clippy", "clippy")];
 

@@ -23,6 +23,24 @@ use std::process::ExitCode;
 
 use run::{Tally, cargo, cargo_test, step};
 
+/// A program outside the workspace because it builds only for its own target.
+struct Image {
+    manifest: &'static str,
+    target: &'static str,
+}
+
+/// The bare-metal firmware image and the UEFI application.
+const OUTSIDE_WORKSPACE: &[Image] = &[
+    Image {
+        manifest: "firmware/Cargo.toml",
+        target: "thumbv7em-none-eabihf",
+    },
+    Image {
+        manifest: "examples/uefi/Cargo.toml",
+        target: "x86_64-unknown-uefi",
+    },
+];
+
 /// The library crates that must build for bare-metal targets.
 const NO_STD_CRATES: &[&str] = &["tpm2-wire", "tpm2-tis", "tpm2-crb", "tpm2-cmds"];
 /// The bare-metal targets they must build for.
@@ -32,14 +50,17 @@ fn test() -> Result<(), String> {
     deps::ensure_all()?;
     step("format", || {
         cargo(&["fmt", "--all", "--", "--check"])?;
-        let firmware = run::workspace_root().join("firmware/Cargo.toml");
-        cargo(&[
-            "fmt",
-            "--manifest-path",
-            &firmware.to_string_lossy(),
-            "--",
-            "--check",
-        ])
+        for image in OUTSIDE_WORKSPACE {
+            let manifest = run::workspace_root().join(image.manifest);
+            cargo(&[
+                "fmt",
+                "--manifest-path",
+                &manifest.to_string_lossy(),
+                "--",
+                "--check",
+            ])?;
+        }
+        Ok(())
     })?;
     step("clippy", || {
         let deny = ["--", "-D", "warnings"];
@@ -50,7 +71,14 @@ fn test() -> Result<(), String> {
                 &deny,
             ]
             .concat(),
-        )
+        )?;
+        for image in OUTSIDE_WORKSPACE {
+            let manifest = run::workspace_root().join(image.manifest);
+            let manifest = manifest.to_string_lossy();
+            let args = ["clippy", "--release", "--manifest-path", &manifest];
+            cargo(&[&args[..], &["--target", image.target], &deny].concat())?;
+        }
+        Ok(())
     })?;
     step("docs", || {
         let args = ["doc", "--workspace", "--no-deps", "--quiet"];
