@@ -8,12 +8,12 @@ use core::time::Duration;
 use std::path::PathBuf;
 
 use tpm2_cmds::host::{Device, HostError, Mssim, Swtpm};
-use tpm2_crb::{Crb, CrbError};
+use tpm2_crb::{CrbError, Device as RegisterDevice, DeviceError};
 use tpm2_tests::delay::CountingDelay;
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
 use tpm2_tests::libtpms::Libtpms;
 use tpm2_tests::qemu::{Device as QemuDevice, QemuTpm};
-use tpm2_tis::{Interface, Mmio, Probe, RegisterAccess, Tis, TisError};
+use tpm2_tis::{Mmio, Probe, RegisterAccess, TisError};
 use tpm2_wire::{Transport, TransportError, TransportErrorKind};
 
 use crate::Scenario;
@@ -67,8 +67,8 @@ pub enum Bus {
     /// QEMU's tpm-tis with INTERFACE_ID reading all-ones: a TPM 2.0 behind a TIS 1.3 view,
     /// as the Infineon modules of the ESXi logs present themselves.
     Tis13(QemuTpm),
-    /// Nothing at the address.
-    Empty(FaultTis),
+    /// The fault-injecting register model: nothing at the address, or a scripted TPM.
+    Model(FaultTis),
     /// Hardware.
     Mmio(Mmio),
 }
@@ -82,14 +82,14 @@ impl RegisterAccess for Bus {
     fn read8(&mut self, o: u32) -> Result<u8, BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => Ok(b.read8(o).unwrap_or(u8::MAX)),
+            Self::Model(b) => b.read8(o).map_err(|e| match e {}),
             Self::Mmio(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
         }
     }
     fn read16(&mut self, o: u32) -> Result<u16, BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => Ok(b.read16(o).unwrap_or(u16::MAX)),
+            Self::Model(b) => b.read16(o).map_err(|e| match e {}),
             Self::Mmio(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
         }
     }
@@ -97,28 +97,28 @@ impl RegisterAccess for Bus {
         match self {
             Self::Tis13(_) if o == tpm2_tis::regs::INTERFACE_ID => Ok(u32::MAX),
             Self::Qemu(b) | Self::Tis13(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => Ok(b.read32(o).unwrap_or(u32::MAX)),
+            Self::Model(b) => b.read32(o).map_err(|e| match e {}),
             Self::Mmio(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write8(&mut self, o: u32, v: u8) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => b.write8(o, v).map_err(|e| match e {}),
+            Self::Model(b) => b.write8(o, v).map_err(|e| match e {}),
             Self::Mmio(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write16(&mut self, o: u32, v: u16) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => b.write16(o, v).map_err(|e| match e {}),
+            Self::Model(b) => b.write16(o, v).map_err(|e| match e {}),
             Self::Mmio(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
     fn write32(&mut self, o: u32, v: u32) -> Result<(), BusError> {
         match self {
             Self::Qemu(b) | Self::Tis13(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Empty(b) => b.write32(o, v).map_err(|e| match e {}),
+            Self::Model(b) => b.write32(o, v).map_err(|e| match e {}),
             Self::Mmio(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
         }
     }
@@ -155,10 +155,8 @@ fn link_error(e: &impl TransportError) -> LinkError {
 /// Any backend's transport.
 #[derive(Debug)]
 pub enum Link {
-    /// The FIFO driver.
-    Tis(Box<Tis<Bus, CountingDelay>>),
-    /// The CRB driver.
-    Crb(Box<Crb<Bus, CountingDelay>>),
+    /// The FIFO or CRB driver, as the probe chose.
+    Registers(Box<RegisterDevice<Bus, CountingDelay>>),
     /// libtpms.
     Libtpms(Libtpms),
     /// mssim.
@@ -173,8 +171,7 @@ impl Transport for Link {
     type Error = LinkError;
     fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], LinkError> {
         match self {
-            Self::Tis(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
-            Self::Crb(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            Self::Registers(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
             Self::Libtpms(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
             Self::Mssim(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
             Self::Swtpm(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
@@ -186,8 +183,9 @@ impl Transport for Link {
 /// How the TPM was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reached {
-    /// Through a register driver, with what the probe found.
-    Registers(Probe),
+    /// Through a register driver, with what the probe found and whether the driver keeps
+    /// the locality between commands (it found it active, left so by firmware).
+    Registers(Probe, bool),
     /// Through a host transport (no registers to inspect).
     Host,
 }
@@ -259,19 +257,18 @@ fn host_failure(what: &str, e: &HostError) -> OpenFailure {
 
 /// Opens a driver on `bus`: FIFO or CRB, whichever the probe finds.
 fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
-    let delay = CountingDelay::default();
-    match Tis::new(bus, delay, tpm2_tis::Config::default()) {
-        Ok(tis) => {
-            let probe = *tis.probe();
-            Ok((Link::Tis(Box::new(tis)), Reached::Registers(probe)))
-        }
-        Err(TisError::NotFifo) => Err(OpenFailure {
-            interface: "crb",
-            summary: "the TPM has a CRB interface".into(),
-            remedy: "use a CRB backend".into(),
-        }),
-        Err(e) => Err(tis_failure(&e)),
-    }
+    let device = RegisterDevice::open(
+        bus,
+        CountingDelay::default(),
+        tpm2_tis::Config::default(),
+        tpm2_crb::Config::default(),
+    )
+    .map_err(|e| match e {
+        DeviceError::Fifo(e) => tis_failure(&e),
+        DeviceError::Crb(e) => crb_failure(&e),
+    })?;
+    let reached = Reached::Registers(*device.probe(), device.holds_locality());
+    Ok((Link::Registers(Box::new(device)), reached))
 }
 
 /// Opens `spec` prepared for `scenario`.
@@ -287,17 +284,12 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
     };
     match spec {
         BackendSpec::QemuTis => match scenario {
-            Scenario::NoTpm => open_registers(Bus::Empty(FaultTis::new(TisFault::NoTpm))),
+            Scenario::NoTpm => open_registers(Bus::Model(FaultTis::new(TisFault::NoTpm))),
+            Scenario::FailureMode => open_registers(Bus::Model(failure_mode_model())),
             Scenario::Interface0xF => open_registers(Bus::Tis13(start(QemuDevice::Tis)?)),
             _ => open_registers(Bus::Qemu(start(QemuDevice::Tis)?)),
         },
-        BackendSpec::QemuCrb => {
-            let bus = Bus::Qemu(start(QemuDevice::Crb)?);
-            let crb = Crb::new(bus, CountingDelay::default(), tpm2_crb::Config::default())
-                .map_err(|e| crb_failure(&e))?;
-            let probe = *crb.probe();
-            Ok((Link::Crb(Box::new(crb)), Reached::Registers(probe)))
-        }
+        BackendSpec::QemuCrb => open_registers(Bus::Qemu(start(QemuDevice::Crb)?)),
         BackendSpec::Libtpms => {
             let tpm = Libtpms::start().map_err(|e| OpenFailure {
                 interface: "host",
@@ -323,18 +315,19 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
                 Device::open(path).map_err(|e| host_failure(&path.display().to_string(), &e))?;
             Ok((Link::Dev(dev), Reached::Host))
         }
-        BackendSpec::Mmio => crate::mmio::open().and_then(open_mapped),
+        BackendSpec::Mmio => crate::mmio::open().and_then(|m| open_registers(Bus::Mmio(m))),
     }
 }
 
-fn open_mapped(mmio: Mmio) -> Result<(Link, Reached), OpenFailure> {
-    let mut bus = Bus::Mmio(mmio);
-    let probe = tpm2_tis::probe(&mut bus).map_err(|e| tis_failure(&e))?;
-    if probe.interface == Interface::Crb {
-        let crb = Crb::new(bus, CountingDelay::default(), tpm2_crb::Config::default())
-            .map_err(|e| crb_failure(&e))?;
-        let probe = *crb.probe();
-        return Ok((Link::Crb(Box::new(crb)), Reached::Registers(probe)));
-    }
-    open_registers(bus)
+/// A TPM in failure mode behind the FIFO model: Startup answers TPM_RC_FAILURE, and
+/// GetTestResult returns vendor test data and testResult TPM_RC_FAILURE.
+fn failure_mode_model() -> FaultTis {
+    let mut model = FaultTis::new(TisFault::None);
+    model
+        .script
+        .push_back(vec![0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x01]);
+    model.script.push_back(vec![
+        0x80, 0x01, 0, 0, 0, 20, 0, 0, 0, 0, 0, 4, 0xDE, 0xAD, 0xBE, 0xEF, 0, 0, 0x01, 0x01,
+    ]);
+    model
 }

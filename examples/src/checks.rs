@@ -53,7 +53,7 @@ pub fn transport_check(id: &'static str, e: &Error<LinkError>) -> Check {
 /// The interface line for a TPM reached through registers.
 #[must_use]
 pub fn interface_check(reached: Reached) -> (Check, &'static str) {
-    let Reached::Registers(p) = reached else {
+    let Reached::Registers(p, _) = reached else {
         return (
             Check::new(
                 "interface",
@@ -64,8 +64,12 @@ pub fn interface_check(reached: Reached) -> (Check, &'static str) {
         );
     };
     let vendor = p.vendor_name().map(|n| format!(" {n}")).unwrap_or_default();
+    let family = p
+        .family_source
+        .map(|s| format!(", TPM 2.0 by {s}"))
+        .unwrap_or_default();
     let summary = format!(
-        "{} at 0xFED40000, INTERFACE_ID {:#010x}, vendor {:#06x}{vendor}, device {:#06x}, revision {:#04x}",
+        "{} at 0xFED40000, INTERFACE_ID {:#010x}, vendor {:#06x}{vendor}, device {:#06x}, revision {:#04x}{family}",
         p.interface, p.interface_id.0, p.vendor_id, p.device_id, p.revision
     );
     match p.interface {
@@ -131,6 +135,9 @@ pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkEr
         )),
         Err(e) => {
             checks.push(transport_check("startup", &e));
+            if matches!(e, Error::Tpm(_)) {
+                checks.push(failure_mode(tpm));
+            }
             return Err(e);
         }
     }
@@ -146,6 +153,34 @@ pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkEr
         Err(e) => checks.push(transport_check("ek", &e)),
     }
     Ok(())
+}
+
+/// After a refused Startup: GetTestResult, the one command a TPM in failure mode still
+/// answers, says whether it is in failure mode and why (vendor test data).
+fn failure_mode(tpm: &mut Client) -> Check {
+    match tpm.get_test_result() {
+        Ok(r) if r.result.is_success() => Check::new(
+            "failure-mode",
+            Status::Info,
+            "not in failure mode (GetTestResult: TPM_RC_SUCCESS)",
+        ),
+        Ok(r) => {
+            let data = hex(r.data.as_bytes());
+            Check {
+                code: Some(decode(r.result)),
+                ..Check::new(
+                    "failure-mode",
+                    Status::Fail,
+                    format!(
+                        "the TPM is in failure mode: GetTestResult testResult {:#x}, vendor test data [{data}]",
+                        r.result.raw()
+                    ),
+                )
+                .remedy(diagnosis::FAILURE_MODE)
+            }
+        }
+        Err(e) => transport_check("failure-mode", &e),
+    }
 }
 
 fn self_test(tpm: &mut Client) -> Check {
@@ -425,11 +460,7 @@ fn ek_outcome_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
         )),
         _ => {}
     }
-    let name = r.ek_name.iter().fold(String::new(), |mut s, b| {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{b:02x}");
-        s
-    });
+    let name = hex(&r.ek_name);
     checks.push(match r.outcome {
         tpm2_cmds::Outcome::Failed => Check::new(
             "ek",
@@ -438,4 +469,13 @@ fn ek_outcome_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
         ),
         outcome => Check::new("ek", Status::Ok, format!("EK {outcome:?}, Name {name}")),
     });
+}
+
+/// Bytes as lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }

@@ -144,3 +144,9 @@ pub const TPM12: &str = "The TPM is a TPM 1.2: TPM 2.0 is required for host atte
 /// The diagnosis of no TPM at the address.
 pub const NO_TPM: &str = "No TPM answers at 0xFED40000 (registers read all-ones): enable the \
     TPM (or fTPM / PTT) in the firmware setup, or fit a TPM module.";
+
+/// The diagnosis of a TPM in failure mode.
+pub const FAILURE_MODE: &str = "The TPM is in failure mode: a self-test or an internal check \
+    failed and it now answers only GetTestResult and GetCapability. Power-cycle the host (a \
+    cold boot, not a reboot); if it stays in failure mode, update the TPM firmware (the vendor \
+    test data above identifies the failed test to the vendor) or replace the module.";

@@ -44,11 +44,14 @@ pub enum Scenario {
     Tpm12,
     /// Nothing at 0xFED40000.
     NoTpm,
+    /// A TPM in failure mode (FIFO register model): Startup answers TPM_RC_FAILURE and
+    /// GetTestResult says why.
+    FailureMode,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Fresh,
         Self::Healthy,
         Self::DaLockout,
@@ -57,6 +60,7 @@ impl Scenario {
         Self::Interface0xF,
         Self::Tpm12,
         Self::NoTpm,
+        Self::FailureMode,
     ];
 
     /// The command-line name.
@@ -71,6 +75,7 @@ impl Scenario {
             Self::Interface0xF => "interface-0xf",
             Self::Tpm12 => "tpm12",
             Self::NoTpm => "no-tpm",
+            Self::FailureMode => "failure-mode",
         }
     }
 }
@@ -119,16 +124,21 @@ pub fn doctor(backend: &str, spec: &BackendSpec, scenario: Scenario) -> Report {
     let (check, interface) = checks::interface_check(reached);
     report.interface = interface;
     report.checks.push(check);
-    if let Reached::Registers(_) = reached {
+    if let Reached::Registers(_, holds) = reached {
         report.checks.push(Check::new(
             "locality",
             Status::Ok,
-            "locality 0 granted for each command and released after it",
+            if holds {
+                "locality 0 was active when the driver started (left so by firmware): kept \
+                 active, as found"
+            } else {
+                "locality 0 requested for each command and released after it, as found"
+            },
         ));
     }
     let mut tpm: Tpm<_, _> = Tpm::new(link, CountingDelay::default());
     if simulated
-        && scenario != Scenario::Fresh
+        && !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
         && let Err(e) = checks::prepare(&mut tpm, scenario)
     {
         if checks::is_tpm12(&e) {

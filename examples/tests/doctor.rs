@@ -146,6 +146,42 @@ fn no_tpm_is_a_failed_interface_check() {
 }
 
 #[test]
+fn failure_mode_is_read_from_get_test_result_after_a_failed_startup() {
+    let r = report("qemu-tis", Scenario::FailureMode);
+    assert_check(&r, "startup", "fail", Some(("0x101", "TPM_RC_FAILURE")));
+    assert_check(
+        &r,
+        "failure-mode",
+        "fail",
+        Some(("0x101", "TPM_RC_FAILURE")),
+    );
+    let c = check(&r, "failure-mode");
+    assert!(
+        c["summary"].as_str().unwrap().contains("[deadbeef]"),
+        "the vendor test data is reported: {c:#}"
+    );
+    assert!(c["remedy"].as_str().unwrap().contains("Power-cycle"));
+}
+
+#[test]
+fn the_locality_line_says_what_the_driver_observed() {
+    let r = report("qemu-tis", Scenario::Fresh);
+    let c = check(&r, "locality");
+    assert!(
+        c["summary"].as_str().unwrap().contains("released after it"),
+        "QEMU under qtest: no firmware ran, nobody held locality 0: {c:#}"
+    );
+    let i = check(&r, "interface");
+    assert!(
+        i["summary"]
+            .as_str()
+            .unwrap()
+            .contains("TPM 2.0 by STS.tpmFamily"),
+        "{i:#}"
+    );
+}
+
+#[test]
 fn libtpms_backend_runs_the_same_checks() {
     let r = report("libtpms", Scenario::ForeignEndorsementAuth);
     assert_eq!(r["interface"], "host");

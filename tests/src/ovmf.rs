@@ -89,7 +89,7 @@ fn build_uefi_app() -> Result<PathBuf, QtestError> {
 }
 
 /// Boots `efi` as the removable-media boot loader under OVMF with a fresh swtpm behind
-/// `device`, and waits for the guest to power off (at most [`BOOT_TIMEOUT`]).
+/// `device`, and waits for the guest to power off (at most four minutes).
 pub fn boot(efi: &Path, device: Device) -> Result<Boot, QtestError> {
     require_program("swtpm", "swtpm")?;
     require_program("qemu-system-x86_64", "qemu-system-x86")?;

@@ -13,7 +13,7 @@ use tpm2_examples::{Scenario, doctor, explain};
 
 const USAGE: &str = "usage: tpm2-doctor [--backend qemu-tis|qemu-crb|libtpms|mssim:HOST:PORT|\
 swtpm:HOST:PORT|dev:/dev/tpmrm0|mmio] [--scenario fresh|healthy|da-lockout|\
-foreign-endorsement-auth|no-ek-cert|interface-0xf|tpm12|no-tpm] [--json]\n       \
+foreign-endorsement-auth|no-ek-cert|interface-0xf|tpm12|no-tpm|failure-mode] [--json]\n       \
 tpm2-doctor explain FILE...";
 
 fn main() -> ExitCode {
