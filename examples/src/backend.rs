@@ -227,6 +227,14 @@ fn crb_failure<E: fmt::Debug>(e: &CrbError<E>) -> OpenFailure {
     let (interface, remedy) = match e {
         CrbError::NoTpm => ("none", crate::diagnosis::NO_TPM.to_owned()),
         CrbError::Tpm12 => ("tpm12", crate::diagnosis::TPM12.to_owned()),
+        CrbError::BufferOutsideWindow { .. } => (
+            "crb",
+            "Not a firmware fault: AMD fTPM and some PTT place the CRB buffers in reserved \
+             memory outside 0xFED40000..0xFED45000 (the ACPI TPM2 device's _CRS lists them). \
+             Map that range as a second window (tpm2_crb::Config::buffer_window with \
+             tpm2_crb::TwoWindows), or use dev:/dev/tpmrm0, whose kernel driver does so."
+                .to_owned(),
+        ),
         _ => (
             "crb",
             "Check the firmware TPM (fTPM/PTT) settings; update the BIOS.".to_owned(),

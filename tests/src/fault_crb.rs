@@ -2,6 +2,9 @@
 //! never acknowledged, buffers outside the window, oversized responses, a locality never
 //! granted. Like the FIFO model, it complements QEMU's tpm-crb, it does not replace it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tpm2_crb::BUFFER_WINDOW;
 use tpm2_crb::regs::{self, ctrl_req, ctrl_sts, loc_ctrl, loc_state, loc_sts};
 use tpm2_tis::RegisterAccess;
 
@@ -30,7 +33,18 @@ pub enum CrbFault {
     /// Both buffers start at window offset 0x82, not 4-byte aligned: a 32-bit access there
     /// is one a CPU's MMIO may not make, so the model counts it in `misaligned`.
     MisalignedBuffers,
+    /// Both buffers at 0x1_0000_0000, above 4 GiB and outside the register window: the
+    /// model serves them at bus offsets from `BUFFER_WINDOW` on, as `TwoWindows` does.
+    BuffersAbove4G,
+    /// StartMethod ACPI Start: START alone does nothing; the command runs once the
+    /// platform's `_DSM` ran ([`ACPI_DSM_CALLS`] counts it). cmdReady, goIdle and the
+    /// locality registers are not for the driver to use (counted in `forbidden_writes`).
+    AcpiStart,
 }
+
+/// How many times the platform's ACPI `_DSM` was evaluated: the test's start function
+/// increments it, the model's [`CrbFault::AcpiStart`] runs a command after it changed.
+pub static ACPI_DSM_CALLS: AtomicU32 = AtomicU32::new(0);
 
 /// The model. Its public fields record what the driver did.
 // Its booleans are the register bits it models.
@@ -47,6 +61,10 @@ pub struct FaultCrb {
     pub starts: u32,
     /// 16- and 32-bit accesses that were not aligned to their width.
     pub misaligned: u32,
+    /// Writes to LOC_CTRL or CTRL_REQ under [`CrbFault::AcpiStart`].
+    pub forbidden_writes: u32,
+    dsm_seen: u32,
+    armed: bool,
     assigned: bool,
     idle: bool,
     start: bool,
@@ -66,6 +84,9 @@ impl FaultCrb {
             writes: 0,
             starts: 0,
             misaligned: 0,
+            forbidden_writes: 0,
+            dsm_seen: ACPI_DSM_CALLS.load(Ordering::SeqCst),
+            armed: false,
             assigned: false,
             idle: true,
             start: false,
@@ -93,12 +114,37 @@ impl FaultCrb {
         self.assigned = true;
     }
 
-    /// Where both buffers start in the window.
+    /// Where both buffers start on the bus.
     const fn buffer(&self) -> u32 {
         match self.fault {
             CrbFault::MisalignedBuffers => 0x82,
+            CrbFault::BuffersAbove4G => BUFFER_WINDOW,
             _ => regs::DATA_BUFFER,
         }
+    }
+
+    /// The physical address of the buffers.
+    const fn buffer_address(&self) -> u64 {
+        match self.fault {
+            CrbFault::BuffersAbove4G => 0x1_0000_0000,
+            _ => BASE + self.buffer() as u64,
+        }
+    }
+
+    /// The buffers' size.
+    const fn buffer_size(&self) -> u32 {
+        match self.fault {
+            CrbFault::BuffersAbove4G => 0x1000,
+            _ => 0x1000 - self.buffer(),
+        }
+    }
+
+    /// Runs the command: the response into the buffer, START cleared.
+    fn execute(&mut self) {
+        let at = (self.buffer() & !BUFFER_WINDOW) as usize;
+        self.memory[at..at + self.response.len()].copy_from_slice(&self.response);
+        self.fatal = self.fault == CrbFault::TpmStsFatal;
+        self.start = false;
     }
 
     fn count_misaligned(&mut self, offset: u32, width: u32) {
@@ -107,7 +153,7 @@ impl FaultCrb {
         }
     }
 
-    fn read_reg(&self, offset: u32) -> u32 {
+    fn read_reg(&mut self, offset: u32) -> u32 {
         if self.fault == CrbFault::NoTpm {
             return u32::MAX;
         }
@@ -128,22 +174,36 @@ impl FaultCrb {
                 (u32::from(self.fatal) * ctrl_sts::FATAL) | (u32::from(self.idle) * ctrl_sts::IDLE)
             }
             regs::CTRL_CANCEL => u32::from(self.cancel),
-            regs::CTRL_START => u32::from(self.start),
-            regs::CTRL_CMD_SIZE => 0x1000 - self.buffer(),
+            regs::CTRL_START => {
+                let dsm = ACPI_DSM_CALLS.load(Ordering::SeqCst);
+                if self.armed && dsm != self.dsm_seen {
+                    self.dsm_seen = dsm;
+                    self.armed = false;
+                    self.execute();
+                }
+                u32::from(self.start)
+            }
+            regs::CTRL_CMD_SIZE => self.buffer_size(),
             regs::CTRL_CMD_LADDR => match self.fault {
                 CrbFault::BufferOutsideWindow => 0xFED4_6000,
-                _ => 0xFED4_0000 + self.buffer(),
+                _ => self.buffer_address() as u32,
             },
+            regs::CTRL_CMD_HADDR => (self.buffer_address() >> 32) as u32,
             regs::CTRL_RSP_SIZE => match self.fault {
                 CrbFault::OverlappingBuffers => 0x800,
-                _ => 0x1000 - self.buffer(),
+                _ => self.buffer_size(),
             },
-            regs::CTRL_RSP_ADDR => 0xFED4_0000 + self.buffer(),
+            regs::CTRL_RSP_ADDR => self.buffer_address() as u32,
+            o if o == regs::CTRL_RSP_ADDR + 4 => (self.buffer_address() >> 32) as u32,
             _ => 0,
         }
     }
 
     fn write_reg(&mut self, offset: u32, value: u32) {
+        if self.fault == CrbFault::AcpiStart && matches!(offset, regs::LOC_CTRL | regs::CTRL_REQ) {
+            self.forbidden_writes += 1;
+            return;
+        }
         match offset {
             regs::LOC_CTRL => {
                 if value & loc_ctrl::REQUEST_ACCESS != 0
@@ -174,22 +234,28 @@ impl FaultCrb {
                     self.start = false;
                 }
             }
+            regs::CTRL_START if self.fault == CrbFault::AcpiStart && value & 1 != 0 => {
+                self.starts += 1;
+                self.start = true;
+                self.armed = true;
+            }
             regs::CTRL_START if self.assigned && value & 1 != 0 && !self.idle => {
                 self.starts += 1;
                 self.start = true;
                 if self.fault != CrbFault::StartNeverClears {
-                    let at = self.buffer() as usize;
-                    self.memory[at..at + self.response.len()].copy_from_slice(&self.response);
-                    self.fatal = self.fault == CrbFault::TpmStsFatal;
-                    self.start = false;
+                    self.execute();
                 }
             }
             _ => {}
         }
     }
 
-    fn in_buffer(offset: u32, width: u32) -> bool {
-        offset >= regs::DATA_BUFFER && offset + width <= 0x1000
+    /// The model's memory index of a buffer access: the data area of the register window,
+    /// or the buffer window (which the same memory stands for).
+    fn in_buffer(offset: u32, width: u32) -> Option<usize> {
+        let o = offset & !BUFFER_WINDOW;
+        let window = offset & BUFFER_WINDOW != 0;
+        ((window || o >= regs::DATA_BUFFER) && o + width <= 0x1000).then_some(o as usize)
     }
 }
 
@@ -197,8 +263,8 @@ impl RegisterAccess for FaultCrb {
     type Error = core::convert::Infallible;
 
     fn read8(&mut self, offset: u32) -> Result<u8, Self::Error> {
-        if Self::in_buffer(offset, 1) {
-            return Ok(self.memory[offset as usize]);
+        if let Some(o) = Self::in_buffer(offset, 1) {
+            return Ok(self.memory[o]);
         }
         Ok(self.read_reg(offset & !3).to_le_bytes()[(offset & 3) as usize])
     }
@@ -211,8 +277,7 @@ impl RegisterAccess for FaultCrb {
     }
     fn read32(&mut self, offset: u32) -> Result<u32, Self::Error> {
         self.count_misaligned(offset, 4);
-        if Self::in_buffer(offset, 4) {
-            let o = offset as usize;
+        if let Some(o) = Self::in_buffer(offset, 4) {
             return Ok(u32::from_le_bytes(
                 self.memory[o..o + 4].try_into().unwrap(),
             ));
@@ -221,8 +286,8 @@ impl RegisterAccess for FaultCrb {
     }
     fn write8(&mut self, offset: u32, value: u8) -> Result<(), Self::Error> {
         self.writes += 1;
-        if Self::in_buffer(offset, 1) {
-            self.memory[offset as usize] = value;
+        if let Some(o) = Self::in_buffer(offset, 1) {
+            self.memory[o] = value;
         }
         Ok(())
     }
@@ -235,8 +300,7 @@ impl RegisterAccess for FaultCrb {
     fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
         self.count_misaligned(offset, 4);
         self.writes += 1;
-        if Self::in_buffer(offset, 4) {
-            let o = offset as usize;
+        if let Some(o) = Self::in_buffer(offset, 4) {
             self.memory[o..o + 4].copy_from_slice(&value.to_le_bytes());
         } else {
             self.write_reg(offset, value);

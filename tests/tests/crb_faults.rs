@@ -4,8 +4,11 @@
 
 use core::convert::Infallible;
 
-use tpm2_crb::{Config, Crb, CrbError, Wait};
+use std::sync::atomic::Ordering;
+
+use tpm2_crb::{BufferWindow, Config, Crb, CrbError, StartMethod, Wait};
 use tpm2_tests::delay::VirtualClock;
+use tpm2_tests::fault_crb::ACPI_DSM_CALLS;
 use tpm2_tests::fault_crb::{CrbFault, FaultCrb};
 use tpm2_tis::LocalityPolicy;
 use tpm2_wire::{CommandCode, CommandWriter, Transport};
@@ -17,6 +20,7 @@ const GET_RANDOM_DURATION: u64 = 2_000_000;
 
 struct Row {
     fault: CrbFault,
+    config: Config,
     response: Option<Vec<u8>>,
     expected: Result<(), CrbError<Infallible>>,
     waited_us: u64,
@@ -25,6 +29,7 @@ struct Row {
 fn row(fault: CrbFault, expected: Result<(), CrbError<Infallible>>, waited_us: u64) -> Row {
     Row {
         fault,
+        config: Config::default(),
         response: None,
         expected,
         waited_us,
@@ -38,7 +43,7 @@ fn run(row: &Row) -> (Result<(), CrbError<Infallible>>, FaultCrb, VirtualClock) 
     }
     let mut clock = VirtualClock::default();
     let result = (|| {
-        let mut crb = Crb::new(&mut model, &mut clock, Config::default())?;
+        let mut crb = Crb::new(&mut model, &mut clock, row.config)?;
         let mut buf = [0u8; 4096];
         let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM).unwrap();
         cmd.param(&16u16).unwrap();
@@ -46,6 +51,12 @@ fn run(row: &Row) -> (Result<(), CrbError<Infallible>>, FaultCrb, VirtualClock) 
         crb.transact(&mut buf, len).map(drop)
     })();
     (result, model, clock)
+}
+
+/// The platform's `_DSM` evaluation, as firmware would plug it in.
+fn dsm() -> bool {
+    ACPI_DSM_CALLS.fetch_add(1, Ordering::SeqCst);
+    true
 }
 
 fn random_response() -> Vec<u8> {
@@ -107,6 +118,35 @@ fn rows() -> Vec<Row> {
             ..row(CrbFault::MisalignedBuffers, Ok(()), 0)
         },
         Row {
+            // Buffers above 4 GiB, reached through the buffer window.
+            response: Some(random_response()),
+            config: Config {
+                buffer_window: Some(BufferWindow {
+                    base: 0x1_0000_0000,
+                    len: 0x1000,
+                }),
+                ..Config::default()
+            },
+            ..row(CrbFault::BuffersAbove4G, Ok(()), 0)
+        },
+        // ... and without one: a typed error naming the buffer.
+        row(
+            CrbFault::BuffersAbove4G,
+            Err(BufferOutsideWindow {
+                address: 0x1_0000_0000,
+                size: 0x1000,
+            }),
+            0,
+        ),
+        Row {
+            config: Config {
+                start_method: StartMethod::Acpi(dsm),
+                ..Config::default()
+            },
+            response: Some(random_response()),
+            ..row(CrbFault::AcpiStart, Ok(()), 0)
+        },
+        Row {
             response: Some(big),
             ..row(
                 CrbFault::None,
@@ -134,7 +174,8 @@ fn fault_matrix_for_the_crb_driver() {
             && waited_us == r.waited_us
             && model.is_idle()
             && model.released()
-            && model.misaligned == 0;
+            && model.misaligned == 0
+            && model.forbidden_writes == 0;
         println!(
             "{:<28} {:<58} {:>10} {:>6} {:>8} {}",
             format!("{:?}", r.fault),
@@ -223,4 +264,28 @@ fn get_random(buf: &mut [u8]) -> usize {
     let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
     cmd.param(&16u16).unwrap();
     cmd.finish().unwrap()
+}
+
+#[test]
+fn responses_arrive_intact_through_misaligned_and_remote_buffers() {
+    let remote = Config {
+        buffer_window: Some(BufferWindow {
+            base: 0x1_0000_0000,
+            len: 0x1000,
+        }),
+        ..Config::default()
+    };
+    for (fault, config) in [
+        (CrbFault::MisalignedBuffers, Config::default()),
+        (CrbFault::BuffersAbove4G, remote),
+    ] {
+        let mut model = FaultCrb::new(fault);
+        model.response = random_response();
+        let mut crb = Crb::new(&mut model, VirtualClock::default(), config).unwrap();
+        let mut buf = [0u8; 4096];
+        let len = get_random(&mut buf);
+        let rsp = crb.transact(&mut buf, len).unwrap().to_vec();
+        assert_eq!(rsp, random_response(), "{fault:?}");
+        assert_eq!(crb.bus_mut().misaligned, 0, "{fault:?}");
+    }
 }

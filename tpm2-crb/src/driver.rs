@@ -15,14 +15,48 @@ use crate::regs::{
 };
 use crate::{CrbError, Wait};
 
+/// How commands are started (the ACPI TPM2 table's StartMethod).
+#[derive(Debug, Clone, Copy)]
+pub enum StartMethod {
+    /// 7, "Command Response Buffer": cmdReady and goIdle around each command, START to run
+    /// it, the locality through LOC_CTRL. QEMU's tpm-crb, most PTT and fTPM.
+    Crb,
+    /// 2 or 8, "ACPI Start" (4th-generation Core PTT): no cmdReady, goIdle or locality
+    /// requests; START is written (PTT needs it, as Linux found) and then the function,
+    /// which must evaluate the TPM's ACPI `_DSM` (GUID 6BBF6CAB-5463-4714-B7CD-F0203C0368D4,
+    /// revision 1, function 1) and return whether it succeeded. Called again after a
+    /// cancel. A `no_std` driver cannot run AML itself: the platform's ACPI code does.
+    Acpi(fn() -> bool),
+}
+
+/// A second window that reaches the command and response buffers where the TPM advertises
+/// them outside the register window (AMD fTPM puts them in reserved RAM, possibly above
+/// 4 GiB). The bus reaches it at offsets from [`BUFFER_WINDOW`] on: see [`TwoWindows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BufferWindow {
+    /// The physical address the second window is mapped from.
+    pub base: u64,
+    /// Its size, below 2 GiB.
+    pub len: u32,
+}
+
+/// Where the bus reaches the [`BufferWindow`]: offset `BUFFER_WINDOW + n` is byte `n` of it.
+pub const BUFFER_WINDOW: u32 = 0x8000_0000;
+
 /// How the CRB driver behaves. `Config::default()` suits PC hardware and QEMU.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// The physical address the register window is mapped from, to validate the buffer
     /// addresses the TPM advertises.
     pub base: u64,
-    /// The size of the mapped window; advertised buffers must lie inside it.
+    /// The size of the mapped window; advertised buffers must lie inside it, or inside
+    /// `buffer_window`.
     pub window_len: u32,
+    /// A second window for buffers outside the register window.
+    pub buffer_window: Option<BufferWindow>,
+    /// How commands are started.
+    pub start_method: StartMethod,
     /// The interface timeouts.
     pub timeouts: Timeouts,
     /// The command durations, in milliseconds, by command code.
@@ -40,6 +74,8 @@ impl Default for Config {
         Self {
             base: 0xFED4_0000,
             window_len: 0x5000,
+            buffer_window: None,
+            start_method: StartMethod::Crb,
             timeouts: Timeouts::PTP,
             command_duration_ms,
             poll_first_us: 20,
@@ -116,13 +152,26 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         };
         let found = crb.read(LOC_STS)?;
         let found_active = found != u32::MAX && found & loc_sts::GRANTED != 0;
-        crb.hold = crb.config.locality_policy.holds(found_active);
+        // With ACPI Start the locality registers are not the driver's to use.
+        crb.hold = crb.acpi_start() || crb.config.locality_policy.holds(found_active);
         crb.request_locality()?;
         let layout = crb.cmd_ready().and_then(|()| crb.read_layout());
         let finished = crb.finish();
         crb.layout = layout?;
         finished?;
         Ok(crb)
+    }
+
+    const fn acpi_start(&self) -> bool {
+        matches!(self.config.start_method, StartMethod::Acpi(_))
+    }
+
+    /// Runs the ACPI start function, if that is the start method.
+    fn acpi_notify(&self) -> Result<(), B> {
+        match self.config.start_method {
+            StartMethod::Acpi(start) if !start() => Err(CrbError::AcpiStartFailed),
+            _ => Ok(()),
+        }
     }
 
     /// Asks the TPM to go idle, and relinquishes the locality unless it is held.
@@ -198,6 +247,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         if self.read(LOC_STATE)? == u32::MAX {
             return Err(CrbError::NoTpm);
         }
+        if self.acpi_start() {
+            return Ok(());
+        }
         if self.read(LOC_STS)? & loc_sts::GRANTED != 0 {
             return Ok(());
         }
@@ -214,6 +266,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     }
 
     fn release(&mut self) -> Result<(), B> {
+        if self.acpi_start() {
+            return Ok(());
+        }
         self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
         let c = self.config.timeouts.c_us;
         match self.wait(LOC_STATE, c, |v| v & loc_state::ASSIGNED == 0)? {
@@ -225,6 +280,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Moves the TPM to the ready state: cmdReady acknowledged and tpmIdle cleared, with a
     /// goIdle between attempts.
     fn cmd_ready(&mut self) -> Result<(), B> {
+        if self.acpi_start() {
+            return Ok(());
+        }
         let c = self.config.timeouts.c_us;
         for _ in 0..CMD_READY_ATTEMPTS {
             self.write(CTRL_REQ, ctrl_req::CMD_READY)?;
@@ -246,6 +304,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Asks the TPM to go idle. A TPM with CapCRBIdleBypass may skip the idle state, so the
     /// request is not waited for there.
     fn go_idle(&mut self) -> Result<(), B> {
+        if self.acpi_start() {
+            return Ok(());
+        }
         self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
         if self.probe.interface_id.crb_idle_bypass() {
             return Ok(());
@@ -279,17 +340,32 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         })
     }
 
-    /// The offset of a buffer that must lie in the window's data area (past the registers).
+    /// The bus offset of a buffer: in the register window's data area (past the registers),
+    /// or in the buffer window.
     fn window_offset(&self, address: u64, size: u32) -> Result<u32, B> {
-        let offset = address.checked_sub(self.config.base);
-        let end = offset.and_then(|o| o.checked_add(u64::from(size)));
-        let fits = offset.is_some_and(|o| o >= u64::from(DATA_BUFFER))
-            && end.is_some_and(|e| e <= u64::from(self.config.window_len))
-            && usize::try_from(size).is_ok_and(|s| s >= HEADER_LEN);
-        match offset.map(u32::try_from) {
-            Some(Ok(offset)) if fits => Ok(offset),
-            _ => Err(CrbError::BufferOutsideWindow { address, size }),
-        }
+        let registers = (
+            self.config.base,
+            u64::from(DATA_BUFFER),
+            self.config.window_len,
+            0,
+        );
+        let buffers = self
+            .config
+            .buffer_window
+            .filter(|w| w.len < BUFFER_WINDOW)
+            .map(|w| (w.base, 0, w.len, BUFFER_WINDOW));
+        let big_enough = usize::try_from(size).is_ok_and(|s| s >= HEADER_LEN);
+        [Some(registers), buffers]
+            .into_iter()
+            .flatten()
+            .find_map(|(base, start, len, bus_offset)| {
+                let offset = address.checked_sub(base)?;
+                let end = offset.checked_add(u64::from(size))?;
+                let fits = offset >= start && end <= u64::from(len) && big_enough;
+                let offset = u32::try_from(offset).ok().filter(|_| fits)?;
+                Some(bus_offset | offset)
+            })
+            .ok_or(CrbError::BufferOutsideWindow { address, size })
     }
 
     fn write_buffer(&mut self, offset: u32, bytes: &[u8]) -> Result<(), B> {
@@ -308,9 +384,12 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         let layout = self.layout;
         self.write_buffer(layout.cmd_offset, cmd)?;
         self.write(CTRL_START, 1)?;
+        self.acpi_notify()?;
         let budget = duration_ms.saturating_mul(1000);
         if self.wait(CTRL_START, budget, |v| v & 1 == 0)?.is_none() {
             self.write(CTRL_CANCEL, 1)?;
+            // The cancel is signalled the same way as the start; its result is the wait's.
+            let _ = self.acpi_notify();
             let b = self.config.timeouts.b_us;
             let stopped = self.wait(CTRL_START, b, |v| v & 1 == 0)?;
             self.write(CTRL_CANCEL, 0)?;
@@ -370,5 +449,108 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
             size: 0,
             capacity: size,
         })
+    }
+}
+
+/// A bus over two windows: the TPM's registers, and the [`BufferWindow`] where the TPM
+/// advertises its buffers outside the register window. Offsets from [`BUFFER_WINDOW`] on go
+/// to the second window, the others to the first.
+#[derive(Debug)]
+pub struct TwoWindows<B> {
+    /// The register window (0xFED40000 on a PC).
+    pub registers: B,
+    /// The buffer window.
+    pub buffers: B,
+}
+
+impl<B: RegisterAccess> TwoWindows<B> {
+    fn route(&mut self, offset: u32) -> (&mut B, u32) {
+        if offset & BUFFER_WINDOW == 0 {
+            (&mut self.registers, offset)
+        } else {
+            (&mut self.buffers, offset & !BUFFER_WINDOW)
+        }
+    }
+}
+
+impl<B: RegisterAccess> RegisterAccess for TwoWindows<B> {
+    type Error = B::Error;
+
+    fn read8(&mut self, offset: u32) -> core::result::Result<u8, B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.read8(offset)
+    }
+    fn read16(&mut self, offset: u32) -> core::result::Result<u16, B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.read16(offset)
+    }
+    fn read32(&mut self, offset: u32) -> core::result::Result<u32, B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.read32(offset)
+    }
+    fn write8(&mut self, offset: u32, value: u8) -> core::result::Result<(), B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.write8(offset, value)
+    }
+    fn write16(&mut self, offset: u32, value: u16) -> core::result::Result<(), B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.write16(offset, value)
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> core::result::Result<(), B::Error> {
+        let (bus, offset) = self.route(offset);
+        bus.write32(offset, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the last access: (offset, width).
+    #[derive(Default)]
+    struct Last(Option<(u32, u8)>);
+
+    impl RegisterAccess for Last {
+        type Error = core::convert::Infallible;
+        fn read8(&mut self, o: u32) -> core::result::Result<u8, Self::Error> {
+            self.0 = Some((o, 1));
+            Ok(0)
+        }
+        fn read16(&mut self, o: u32) -> core::result::Result<u16, Self::Error> {
+            self.0 = Some((o, 2));
+            Ok(0)
+        }
+        fn read32(&mut self, o: u32) -> core::result::Result<u32, Self::Error> {
+            self.0 = Some((o, 4));
+            Ok(0)
+        }
+        fn write8(&mut self, o: u32, _: u8) -> core::result::Result<(), Self::Error> {
+            self.0 = Some((o, 1));
+            Ok(())
+        }
+        fn write16(&mut self, o: u32, _: u16) -> core::result::Result<(), Self::Error> {
+            self.0 = Some((o, 2));
+            Ok(())
+        }
+        fn write32(&mut self, o: u32, _: u32) -> core::result::Result<(), Self::Error> {
+            self.0 = Some((o, 4));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn two_windows_route_by_the_buffer_window_bit() {
+        let mut bus = TwoWindows {
+            registers: Last::default(),
+            buffers: Last::default(),
+        };
+        bus.read32(0x4C).unwrap();
+        assert_eq!(bus.registers.0, Some((0x4C, 4)));
+        assert_eq!(bus.buffers.0, None);
+        bus.write8(BUFFER_WINDOW | 0x123, 7).unwrap();
+        assert_eq!(bus.buffers.0, Some((0x123, 1)));
+        bus.read16(BUFFER_WINDOW | 0xFFE).unwrap();
+        assert_eq!(bus.buffers.0, Some((0xFFE, 2)));
+        assert_eq!(bus.registers.0, Some((0x4C, 4)));
     }
 }

@@ -54,7 +54,9 @@ pub enum CrbError<E> {
     LocalityNotGranted,
     /// CTRL_STS.tpmSts is set: the TPM is in a fatal error state and needs a reset.
     TpmFatal,
-    /// An advertised buffer does not lie inside the register window's data area.
+    /// An advertised buffer lies neither inside the register window's data area nor inside
+    /// the configured buffer window. Normal on AMD fTPM (buffers in reserved RAM): map the
+    /// buffers as a second window (`Config::buffer_window`).
     BufferOutsideWindow {
         /// The buffer's physical address.
         address: u64,
@@ -80,6 +82,8 @@ pub enum CrbError<E> {
     },
     /// The TPM is a TPM 1.2.
     Tpm12,
+    /// The ACPI start function reported failure (StartMethod ACPI Start).
+    AcpiStartFailed,
     /// The response header is invalid.
     BadResponse(WireError),
 }
@@ -95,7 +99,8 @@ impl<E: fmt::Debug> fmt::Display for CrbError<E> {
             Self::TpmFatal => f.write_str("CTRL_STS.tpmSts: the TPM reports a fatal error"),
             Self::BufferOutsideWindow { address, size } => write!(
                 f,
-                "buffer at {address:#x} of {size} bytes lies outside the register window"
+                "buffer at {address:#x} of {size} bytes lies outside the register window \
+                 and any configured buffer window"
             ),
             Self::OverlappingBuffers => f.write_str(
                 "command and response buffers overlap with different sizes (firmware bug)",
@@ -113,6 +118,7 @@ impl<E: fmt::Debug> fmt::Display for CrbError<E> {
                 )
             }
             Self::Tpm12 => f.write_str("the TPM answered with a TPM 1.2 response"),
+            Self::AcpiStartFailed => f.write_str("the ACPI start method (_DSM) failed"),
             Self::BadResponse(e) => write!(f, "invalid response header: {e}"),
         }
     }

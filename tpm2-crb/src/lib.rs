@@ -34,5 +34,5 @@ mod error;
 pub mod regs;
 
 pub use device::{Device, DeviceError};
-pub use driver::{Config, Crb, Layout};
+pub use driver::{BUFFER_WINDOW, BufferWindow, Config, Crb, Layout, StartMethod, TwoWindows};
 pub use error::{CrbError, Wait};
