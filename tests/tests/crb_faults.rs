@@ -4,7 +4,7 @@
 
 use core::convert::Infallible;
 
-use std::sync::atomic::Ordering;
+use core::sync::atomic::Ordering;
 
 use tpm2_crb::{BufferWindow, Config, Crb, CrbError, StartMethod, Wait};
 use tpm2_tests::delay::VirtualClock;
