@@ -12,7 +12,7 @@ use tpm2_crb::{CrbError, Device as RegisterDevice, DeviceError};
 use tpm2_tests::delay::CountingDelay;
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
 use tpm2_tests::libtpms::Libtpms;
-use tpm2_tests::qemu::{Device as QemuDevice, QemuTpm};
+use tpm2_tests::qemu::{Device as QemuDevice, Firmware, QemuTpm};
 use tpm2_tis::{Mmio, Probe, RegisterAccess, TisError};
 use tpm2_wire::{Transport, TransportError, TransportErrorKind};
 
@@ -21,10 +21,11 @@ use crate::Scenario;
 /// A backend named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendSpec {
-    /// The FIFO driver over QEMU's tpm-tis, backed by swtpm.
-    QemuTis,
-    /// The CRB driver over QEMU's tpm-crb, backed by swtpm.
-    QemuCrb,
+    /// The FIFO driver over QEMU's tpm-tis, backed by swtpm; with firmware, SeaBIOS or OVMF
+    /// boots first and uses the TPM (`qemu-tis+seabios`, `qemu-tis+ovmf`).
+    QemuTis(Option<Firmware>),
+    /// The CRB driver over QEMU's tpm-crb, likewise (`qemu-crb`, `+seabios`, `+ovmf`).
+    QemuCrb(Option<Firmware>),
     /// libtpms in-process.
     Libtpms,
     /// A TCG simulator (mssim protocol).
@@ -41,9 +42,14 @@ impl FromStr for BackendSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let addr = |a: &str| a.parse::<SocketAddr>().map_err(|e| format!("{a}: {e}"));
-        Ok(match s.split_once(':') {
-            None if s == "qemu-tis" => Self::QemuTis,
-            None if s == "qemu-crb" => Self::QemuCrb,
+        let (name, firmware) = match s.split_once('+') {
+            Some((name, "seabios")) => (name, Some(Firmware::SeaBios)),
+            Some((name, "ovmf")) => (name, Some(Firmware::Ovmf)),
+            _ => (s, None),
+        };
+        Ok(match name.split_once(':') {
+            None if name == "qemu-tis" => Self::QemuTis(firmware),
+            None if name == "qemu-crb" => Self::QemuCrb(firmware),
             None if s == "libtpms" => Self::Libtpms,
             None if s == "mmio" => Self::Mmio,
             Some(("mssim", a)) => Self::Mssim(addr(a)?),
@@ -51,8 +57,8 @@ impl FromStr for BackendSpec {
             Some(("dev", p)) => Self::Dev(PathBuf::from(p)),
             _ => {
                 return Err(format!(
-                    "unknown backend {s:?}: qemu-tis, qemu-crb, libtpms, mssim:HOST:PORT, \
-                     swtpm:HOST:PORT, dev:/dev/tpmrm0 or mmio"
+                    "unknown backend {s:?}: qemu-tis, qemu-crb (either with +seabios or +ovmf), \
+                     libtpms, mssim:HOST:PORT, swtpm:HOST:PORT, dev:/dev/tpmrm0 or mmio"
                 ));
             }
         })
@@ -282,22 +288,24 @@ fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
 /// Opens `spec` prepared for `scenario`.
 pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), OpenFailure> {
     let tpm12 = scenario == Scenario::Tpm12;
-    let start = |device| {
-        if tpm12 {
-            QemuTpm::start_tpm12(device)
-        } else {
-            QemuTpm::start(device)
+    let start = |device, firmware| {
+        match firmware {
+            _ if tpm12 => QemuTpm::start_tpm12(device),
+            Some(firmware) => QemuTpm::start_after(device, firmware),
+            None => QemuTpm::start(device),
         }
         .map_err(|e| qemu_failure(&e))
     };
     match spec {
-        BackendSpec::QemuTis => match scenario {
+        &BackendSpec::QemuTis(firmware) => match scenario {
             Scenario::NoTpm => open_registers(Bus::Model(FaultTis::new(TisFault::NoTpm))),
             Scenario::FailureMode => open_registers(Bus::Model(failure_mode_model())),
-            Scenario::Interface0xF => open_registers(Bus::Tis13(start(QemuDevice::Tis)?)),
-            _ => open_registers(Bus::Qemu(start(QemuDevice::Tis)?)),
+            Scenario::Interface0xF => open_registers(Bus::Tis13(start(QemuDevice::Tis, firmware)?)),
+            _ => open_registers(Bus::Qemu(start(QemuDevice::Tis, firmware)?)),
         },
-        BackendSpec::QemuCrb => open_registers(Bus::Qemu(start(QemuDevice::Crb)?)),
+        &BackendSpec::QemuCrb(firmware) => {
+            open_registers(Bus::Qemu(start(QemuDevice::Crb, firmware)?))
+        }
         BackendSpec::Libtpms => {
             let tpm = Libtpms::start().map_err(|e| OpenFailure {
                 interface: "host",

@@ -257,3 +257,38 @@ fn explain_names_each_field_code_at_its_line() {
             .contains("TIS 1.3")
     );
 }
+
+/// The doctor after SeaBIOS or OVMF booted and used the TPM: Startup already done, locality
+/// 0 found active and kept so, the EK provisioned through the same driver.
+fn after_firmware(backend: &str, interface: &str) {
+    let r = report(backend, Scenario::Fresh);
+    assert_eq!(r["interface"], interface, "{r:#}");
+    assert_check(&r, "interface", "ok", None);
+    let summary = |id| check(&r, id)["summary"].as_str().unwrap().to_owned();
+    assert!(summary("startup").contains("already started"), "{r:#}");
+    assert!(
+        summary("locality").contains("kept active, as found"),
+        "{r:#}"
+    );
+    assert_ek_provisioned(&r);
+}
+
+#[test]
+fn doctor_after_seabios_on_tis() {
+    after_firmware("qemu-tis+seabios", "fifo");
+}
+
+#[test]
+fn doctor_after_seabios_on_crb() {
+    after_firmware("qemu-crb+seabios", "crb");
+}
+
+#[test]
+fn doctor_after_ovmf_on_tis() {
+    after_firmware("qemu-tis+ovmf", "fifo");
+}
+
+#[test]
+fn doctor_after_ovmf_on_crb() {
+    after_firmware("qemu-crb+ovmf", "crb");
+}

@@ -7,11 +7,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::qemu::{Device, QtestError, fresh_dir, require_program};
-
-/// OVMF's code and variable-store images as Debian's `ovmf` installs them.
-const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
-const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+use crate::qemu::{
+    Device, OVMF_CODE, OVMF_VARS, QtestError, fresh_dir, require_ovmf, require_program,
+};
 /// The target the application is built for.
 const UEFI_TARGET: &str = "x86_64-unknown-uefi";
 /// The longest a boot may take: OVMF under TCG boots in seconds; a hung guest is killed.
@@ -93,14 +91,7 @@ fn build_uefi_app() -> Result<PathBuf, QtestError> {
 pub fn boot(efi: &Path, device: Device) -> Result<Boot, QtestError> {
     require_program("swtpm", "swtpm")?;
     require_program("qemu-system-x86_64", "qemu-system-x86")?;
-    for image in [OVMF_CODE, OVMF_VARS] {
-        if !Path::new(image).is_file() {
-            return Err(QtestError::Missing(format!(
-                "{image} not found: install it with `apt-get install -y ovmf` \
-                 (or run `cargo xtask test`, which installs every peer)"
-            )));
-        }
-    }
+    require_ovmf()?;
     let dir = fresh_dir("ovmf")?;
     let esp = dir.join("esp/EFI/BOOT");
     std::fs::create_dir_all(&esp)?;

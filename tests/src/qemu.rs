@@ -1,6 +1,8 @@
 //! QEMU's `tpm-tis` / `tpm-crb` device models, backed by swtpm, driven over the qtest
-//! protocol with the guest CPU stopped (`-S`): an independent implementation of the TPM
-//! registers at 0xFED40000 for our drivers to talk to.
+//! protocol with the guest CPU stopped: an independent implementation of the TPM registers
+//! at 0xFED40000 for our drivers to talk to. Either no firmware ever ran (`-S`), or SeaBIOS
+//! or OVMF ran first under TCG and used the TPM, and the CPU was stopped over QMP once the
+//! firmware reached its boot menu: the registers are then as the firmware left them.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,36 @@ use tpm2_tis::RegisterAccess;
 
 /// The TPM's physical base address on a PC.
 pub const BASE: u64 = 0xFED4_0000;
+
+/// OVMF's code and variable-store images as Debian's `ovmf` installs them.
+pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+/// See [`OVMF_CODE`].
+pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+/// Fails with the install command if OVMF is missing.
+pub fn require_ovmf() -> Result<(), QtestError> {
+    for image in [OVMF_CODE, OVMF_VARS] {
+        if !Path::new(image).is_file() {
+            return Err(QtestError::Missing(format!(
+                "{image} not found: install it with `apt-get install -y ovmf` \
+                 (or run `cargo xtask test`, which installs every peer)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The firmware that runs before the driver attaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// SeaBIOS (QEMU's default BIOS), until "No bootable device".
+    SeaBios,
+    /// OVMF, until its UEFI shell starts.
+    Ovmf,
+}
+
+/// How long firmware may take to reach its boot menu under TCG.
+const FIRMWARE_TIMEOUT: Duration = Duration::from_mins(2);
 
 /// Which QEMU device model fronts the TPM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,17 +156,23 @@ fn wait_for(path: &Path, child: &mut Child, what: &str) -> Result<(), QtestError
 }
 
 impl QemuTpm {
-    /// Starts a manufacture-fresh TPM 2.0 behind `device`.
+    /// Starts a manufacture-fresh TPM 2.0 behind `device`; no firmware runs.
     pub fn start(device: Device) -> Result<Self, QtestError> {
-        Self::launch(device, true)
+        Self::launch(device, true, None)
     }
 
     /// Starts a TPM 1.2 (swtpm without `--tpm2`) behind `device`.
     pub fn start_tpm12(device: Device) -> Result<Self, QtestError> {
-        Self::launch(device, false)
+        Self::launch(device, false, None)
     }
 
-    fn launch(device: Device, tpm2: bool) -> Result<Self, QtestError> {
+    /// Starts a manufacture-fresh TPM 2.0 behind `device`, lets `firmware` boot under TCG
+    /// and use it, and stops the guest CPU when the firmware reached its boot menu.
+    pub fn start_after(device: Device, firmware: Firmware) -> Result<Self, QtestError> {
+        Self::launch(device, true, Some(firmware))
+    }
+
+    fn launch(device: Device, tpm2: bool, firmware: Option<Firmware>) -> Result<Self, QtestError> {
         require_program("swtpm", "swtpm")?;
         require_program("qemu-system-x86_64", "qemu-system-x86")?;
         let dir = fresh_dir("qemu")?;
@@ -160,8 +198,35 @@ impl QemuTpm {
             Device::Tis => "tpm-tis",
             Device::Crb => "tpm-crb",
         };
-        let qemu = Command::new("qemu-system-x86_64")
-            .args(["-M", "q35", "-S", "-display", "none", "-nodefaults"])
+        let mut qemu = Command::new("qemu-system-x86_64");
+        qemu.args(["-M", "q35", "-display", "none", "-nodefaults"]);
+        match firmware {
+            None => {
+                qemu.arg("-S");
+            }
+            Some(firmware) => {
+                qemu.args(["-accel", "tcg", "-qmp"])
+                    .arg(format!(
+                        "unix:{},server=on,wait=off",
+                        dir.join("qmp").display()
+                    ))
+                    .arg("-serial")
+                    .arg(format!("file:{}", dir.join("serial.log").display()))
+                    .arg("-debugcon")
+                    .arg(format!("file:{}", dir.join("debugcon.log").display()))
+                    .args(["-global", "isa-debugcon.iobase=0x402"]);
+                if firmware == Firmware::Ovmf {
+                    require_ovmf()?;
+                    let vars = dir.join("vars.fd");
+                    std::fs::copy(OVMF_VARS, &vars)?;
+                    qemu.arg("-drive")
+                        .arg(format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"))
+                        .arg("-drive")
+                        .arg(format!("if=pflash,format=raw,file={}", vars.display()));
+                }
+            }
+        }
+        let qemu = qemu
             .args(["-qtest", "stdio", "-qtest-log", "/dev/null"])
             .arg("-chardev")
             .arg(format!("socket,id=chr,path={}", sock.display()))
@@ -190,10 +255,61 @@ impl QemuTpm {
             dir,
             counts: AccessCounts::default(),
         };
+        if let Some(firmware) = firmware {
+            tpm.stop_after(firmware)?;
+        }
         // The first exchange proves the qtest channel works.
         tpm.command("readb 0xfed40000")?;
         tpm.counts = AccessCounts::default();
         Ok(tpm)
+    }
+
+    /// Waits until `firmware` reached its boot menu (its console says so), then stops the
+    /// guest CPU over QMP so that only the driver touches the registers from then on.
+    fn stop_after(&mut self, firmware: Firmware) -> Result<(), QtestError> {
+        let (log, marker) = match firmware {
+            Firmware::SeaBios => ("debugcon.log", "No bootable device"),
+            Firmware::Ovmf => ("serial.log", "startup.nsh"),
+        };
+        let log = self.dir.join(log);
+        let deadline = Instant::now() + FIRMWARE_TIMEOUT;
+        loop {
+            let text = std::fs::read(&log).unwrap_or_default();
+            if String::from_utf8_lossy(&text).contains(marker) {
+                break;
+            }
+            if let Some(status) = self.qemu.try_wait()? {
+                return Err(QtestError::Protocol(format!("QEMU exited: {status}")));
+            }
+            if Instant::now() > deadline {
+                return Err(QtestError::Protocol(format!(
+                    "{firmware:?} did not print {marker:?} within {FIRMWARE_TIMEOUT:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let qmp = std::os::unix::net::UnixStream::connect(self.dir.join("qmp"))?;
+        qmp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut reader = BufReader::new(qmp.try_clone()?);
+        let mut writer = qmp;
+        let mut line = String::new();
+        reader.read_line(&mut line)?; // the greeting
+        for command in ["qmp_capabilities", "stop"] {
+            writeln!(writer, "{{\"execute\": \"{command}\"}}")?;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line)? == 0 {
+                    return Err(QtestError::Protocol("QMP closed".into()));
+                }
+                if line.contains("\"return\"") {
+                    break;
+                }
+                if line.contains("\"error\"") {
+                    return Err(QtestError::Protocol(format!("QMP {command}: {line}")));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The accesses made so far.

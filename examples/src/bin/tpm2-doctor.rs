@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use tpm2_examples::backend::BackendSpec;
 use tpm2_examples::{Scenario, doctor, explain};
 
-const USAGE: &str = "usage: tpm2-doctor [--backend qemu-tis|qemu-crb|libtpms|mssim:HOST:PORT|\
+const USAGE: &str = "usage: tpm2-doctor [--backend qemu-tis|qemu-crb[+seabios|+ovmf]|libtpms|mssim:HOST:PORT|\
 swtpm:HOST:PORT|dev:/dev/tpmrm0|mmio] [--scenario fresh|healthy|da-lockout|\
 foreign-endorsement-auth|no-ek-cert|interface-0xf|tpm12|no-tpm|failure-mode] [--json]\n       \
 tpm2-doctor explain FILE...";
