@@ -1,9 +1,11 @@
-//! The CRB driver against a register window whose every read is fuzzer-chosen.
+//! The CRB driver against a register window whose every read is fuzzer-chosen: bounded,
+//! panic-free, and after every command the TPM asked to go idle, CANCEL clear and the
+//! locality as found.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tpm2_crb::{Config, Crb};
-use tpm2_fuzz::{FuzzBus, Instant, SHORT, get_random, short_duration};
+use tpm2_fuzz::{FuzzBus, Instant, Recorder, SHORT, check_crb_promise, get_random, short_duration};
 use tpm2_wire::Transport;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,14 +14,19 @@ fuzz_target!(|data: &[u8]| {
         command_duration_ms: short_duration,
         ..Config::default()
     };
-    let Ok(mut crb) = Crb::new(FuzzBus::new(data), Instant, config) else {
+    let Ok(mut crb) = Crb::new(Recorder::new(FuzzBus::new(data)), Instant, config) else {
         return;
     };
     let layout = crb.layout();
     assert!(layout.cmd_offset >= 0x80 && layout.cmd_offset + layout.cmd_size <= 0x5000);
+    let holds = crb.holds_locality();
+    check_crb_promise(&crb.bus_mut().take(), holds);
     let mut buf = [0u8; 4096];
-    let len = get_random(&mut buf);
-    if let Ok(rsp) = crb.transact(&mut buf, len) {
-        assert!(rsp.len() >= 10);
+    for _ in 0..3 {
+        let len = get_random(&mut buf);
+        if let Ok(rsp) = crb.transact(&mut buf, len) {
+            assert!(rsp.len() >= 10);
+        }
+        check_crb_promise(&crb.bus_mut().take(), holds);
     }
 });

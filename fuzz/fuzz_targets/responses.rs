@@ -1,17 +1,19 @@
-//! Every command's response parsing, fed fuzzer bytes as the TPM's answer.
+//! Every command's response parsing, fed fuzzer bytes as the TPM's answers: one frame per
+//! command, so that the multi-command flows (paging, chunked NV reads, EK provisioning)
+//! reach their later steps with a different answer at each.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
-use tpm2_fuzz::{Instant, Replay};
+use tpm2_fuzz::{Instant, Script};
 use tpm2_wire::{AlgId, Auth, Capability, Handle, PcrSelection, PcrSelectionList, StartupType};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rsp)) = data.split_first() else {
         return;
     };
-    let mut tpm: Tpm<_, _> = Tpm::new(Replay(rsp), Instant).with_retry(RetryPolicy::NEVER);
+    let mut tpm: Tpm<_, _> = Tpm::new(Script::new(rsp), Instant).with_retry(RetryPolicy::NEVER);
     let select = [PcrSelection {
         hash: AlgId::SHA256,
         select: &[0xFF, 0xFF, 0xFF],

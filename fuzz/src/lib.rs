@@ -29,19 +29,6 @@ impl TransportError for Never {
     }
 }
 
-/// Answers every command with the same fuzzer-chosen bytes.
-#[derive(Debug)]
-pub struct Replay<'a>(pub &'a [u8]);
-
-impl Transport for Replay<'_> {
-    type Error = Never;
-    fn transact<'b>(&mut self, buf: &'b mut [u8], _: usize) -> Result<&'b [u8], Never> {
-        let n = self.0.len().min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        Ok(&buf[..n])
-    }
-}
-
 /// A register window whose reads return fuzzer-chosen bytes in turn (all-ones once they run
 /// out) and whose writes go nowhere.
 #[derive(Debug)]
@@ -111,4 +98,170 @@ pub fn get_random(buf: &mut [u8]) -> usize {
     let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
     cmd.param(&16u16).unwrap();
     cmd.finish().unwrap()
+}
+
+/// One register write: offset, width in bytes, value.
+pub type Write = (u32, u8, u32);
+
+/// A bus that records every write made through it.
+#[derive(Debug)]
+pub struct Recorder<B> {
+    /// The bus underneath.
+    pub bus: B,
+    /// The writes since the last [`Recorder::take`].
+    pub writes: Vec<Write>,
+}
+
+impl<B> Recorder<B> {
+    /// Records writes made to `bus`.
+    pub fn new(bus: B) -> Self {
+        Self {
+            bus,
+            writes: Vec::new(),
+        }
+    }
+
+    /// The writes recorded so far, clearing the record.
+    pub fn take(&mut self) -> Vec<Write> {
+        std::mem::take(&mut self.writes)
+    }
+}
+
+impl<B: RegisterAccess> RegisterAccess for Recorder<B> {
+    type Error = B::Error;
+    fn read8(&mut self, o: u32) -> Result<u8, Self::Error> {
+        self.bus.read8(o)
+    }
+    fn read16(&mut self, o: u32) -> Result<u16, Self::Error> {
+        self.bus.read16(o)
+    }
+    fn read32(&mut self, o: u32) -> Result<u32, Self::Error> {
+        self.bus.read32(o)
+    }
+    fn write8(&mut self, o: u32, v: u8) -> Result<(), Self::Error> {
+        self.writes.push((o, 1, v.into()));
+        self.bus.write8(o, v)
+    }
+    fn write16(&mut self, o: u32, v: u16) -> Result<(), Self::Error> {
+        self.writes.push((o, 2, v.into()));
+        self.bus.write16(o, v)
+    }
+    fn write32(&mut self, o: u32, v: u32) -> Result<(), Self::Error> {
+        self.writes.push((o, 4, v));
+        self.bus.write32(o, v)
+    }
+}
+
+/// The values written to register `reg` (of any locality), in order.
+#[must_use]
+pub fn written(writes: &[Write], reg: u32) -> Vec<u32> {
+    writes
+        .iter()
+        .filter(|w| w.0 & 0xFFF == reg)
+        .map(|w| w.2)
+        .collect()
+}
+
+/// What the FIFO driver promises for one command, from the writes it made: the TPM left
+/// idle (commandReady the last STS write once STS was written at all), and the locality as
+/// found: released at the end when the driver does not hold it, never released (only a
+/// request withdrawn) when it does.
+pub fn check_fifo_promise(writes: &[Write], holds: bool) {
+    use tpm2_tis::regs::fifo::{ACCESS, STS, access, sts};
+    let sts_writes = written(writes, STS);
+    let access_writes = written(writes, ACCESS);
+    if let Some(&last) = sts_writes.last() {
+        assert_eq!(last, sts::COMMAND_READY, "TPM not left idle: {writes:x?}");
+    }
+    let release = u32::from(access::ACTIVE_LOCALITY);
+    let requested = access_writes.contains(&u32::from(access::REQUEST_USE));
+    if holds {
+        for (i, &v) in access_writes.iter().enumerate() {
+            if v == release {
+                assert!(
+                    access_writes[..i].contains(&u32::from(access::REQUEST_USE)),
+                    "held locality released: {writes:x?}"
+                );
+            }
+        }
+    } else if requested || !sts_writes.is_empty() {
+        assert_eq!(
+            access_writes.last(),
+            Some(&release),
+            "locality not released: {writes:x?}"
+        );
+    }
+}
+
+/// What the CRB driver promises for one command: goIdle the last CTRL_REQ write once
+/// cmdReady was written, CANCEL cleared once set, and the locality as found.
+pub fn check_crb_promise(writes: &[Write], holds: bool) {
+    use tpm2_crb::regs::{CTRL_CANCEL, CTRL_REQ, LOC_CTRL, ctrl_req, loc_ctrl};
+    let req = written(writes, CTRL_REQ);
+    if req.contains(&ctrl_req::CMD_READY) {
+        assert_eq!(
+            req.last(),
+            Some(&ctrl_req::GO_IDLE),
+            "not idle: {writes:x?}"
+        );
+    }
+    let cancel = written(writes, CTRL_CANCEL);
+    if cancel.contains(&1) {
+        assert_eq!(cancel.last(), Some(&0), "CANCEL left set: {writes:x?}");
+    }
+    let loc = written(writes, LOC_CTRL);
+    if holds {
+        for (i, &v) in loc.iter().enumerate() {
+            if v == loc_ctrl::RELINQUISH {
+                assert!(
+                    loc[..i].contains(&loc_ctrl::REQUEST_ACCESS),
+                    "held locality relinquished: {writes:x?}"
+                );
+            }
+        }
+    } else if !req.is_empty() || loc.contains(&loc_ctrl::REQUEST_ACCESS) {
+        assert_eq!(
+            loc.last(),
+            Some(&loc_ctrl::RELINQUISH),
+            "locality not relinquished: {writes:x?}"
+        );
+    }
+}
+
+/// Answers each command with the next fuzzer-chosen frame: a big-endian u16 length, then
+/// that many bytes (fewer at the end of the data). Multi-command flows (capability paging,
+/// chunked NV reads, EK provisioning) see a different answer at every step; once the data
+/// runs out every command gets the last frame again.
+#[derive(Debug)]
+pub struct Script<'a> {
+    data: &'a [u8],
+    last: &'a [u8],
+}
+
+impl<'a> Script<'a> {
+    /// A script over `data`.
+    #[must_use]
+    pub fn new(data: &'a [u8]) -> Self {
+        Self { data, last: &[] }
+    }
+
+    fn next_frame(&mut self) -> &'a [u8] {
+        if let Some((len, rest)) = self.data.split_first_chunk::<2>() {
+            let n = usize::from(u16::from_be_bytes(*len)).min(rest.len());
+            let (frame, rest) = rest.split_at(n);
+            self.data = rest;
+            self.last = frame;
+        }
+        self.last
+    }
+}
+
+impl Transport for Script<'_> {
+    type Error = Never;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], _: usize) -> Result<&'b [u8], Never> {
+        let frame = self.next_frame();
+        let n = frame.len().min(buf.len());
+        buf[..n].copy_from_slice(&frame[..n]);
+        Ok(&buf[..n])
+    }
 }

@@ -24,17 +24,17 @@ fn corpus(target: &str) -> PathBuf {
     dir
 }
 
-/// Keeps the last response a transport returned.
+/// Keeps the responses a transport returned since the last seed was saved.
 struct Recording<T> {
     inner: T,
-    last: Vec<u8>,
+    frames: Vec<Vec<u8>>,
 }
 
 impl<T: Transport> Transport for Recording<T> {
     type Error = T::Error;
     fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], T::Error> {
         let rsp = self.inner.transact(buf, len)?;
-        self.last = rsp.to_vec();
+        self.frames.push(rsp.to_vec());
         Ok(rsp)
     }
 }
@@ -82,27 +82,29 @@ fn get_random_frame(buf: &mut [u8]) -> usize {
 #[test]
 #[ignore = "writes the fuzz seed corpus; run by cargo xtask fuzz-corpus"]
 fn capture_fuzz_seed_corpus() {
-    // responses: selector byte (as in fuzz_targets/responses.rs) + libtpms' answer.
+    // responses: selector byte (as in fuzz_targets/responses.rs) + libtpms' answers to
+    // every command of the operation, each behind its u16 length.
     let mut tpm: Tpm<_, _> = Tpm::new(
         Recording {
             inner: Libtpms::start().unwrap(),
-            last: Vec::new(),
+            frames: Vec::new(),
         },
         VirtualClock::default(),
     )
     .with_retry(RetryPolicy::NEVER);
     let dir = corpus("responses");
     let save = |which: u8, tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>| {
-        let rsp = &tpm.transport_mut().last;
-        std::fs::write(
-            dir.join(format!("libtpms-{which:02}")),
-            [&[which][..], rsp].concat(),
-        )
-        .unwrap();
+        let mut seed = vec![which];
+        for frame in std::mem::take(&mut tpm.transport_mut().frames) {
+            seed.extend(u16::try_from(frame.len()).unwrap().to_be_bytes());
+            seed.extend(frame);
+        }
+        std::fs::write(dir.join(format!("libtpms-{which:02}")), seed).unwrap();
     };
     let _ = tpm.startup(StartupType::CLEAR);
     save(0, &mut tpm);
     let _ = tpm.self_test(true);
+    tpm.transport_mut().frames.clear();
     let _ = tpm.get_test_result();
     save(1, &mut tpm);
     let _ = tpm.get_random(32);
@@ -135,7 +137,7 @@ fn capture_fuzz_seed_corpus() {
     save(14, &mut tpm);
     let mssim_rsp = {
         let _ = tpm.get_random(16);
-        tpm.transport_mut().last.clone()
+        tpm.transport_mut().frames.pop().unwrap_or_default()
     };
     drop(tpm);
 
