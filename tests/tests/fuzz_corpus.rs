@@ -95,7 +95,7 @@ fn capture_fuzz_seed_corpus() {
     let dir = corpus("responses");
     let save = |which: u8, tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>| {
         let mut seed = vec![which];
-        for frame in std::mem::take(&mut tpm.transport_mut().frames) {
+        for frame in core::mem::take(&mut tpm.transport_mut().frames) {
             seed.extend(u16::try_from(frame.len()).unwrap().to_be_bytes());
             seed.extend(frame);
         }
