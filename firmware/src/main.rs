@@ -9,19 +9,56 @@
 
 use core::ptr::NonNull;
 
+use cortex_m::peripheral::DWT;
 use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_tis::{Interface, Mmio, Tis, WINDOW_LEN};
 use tpm2_wire::{Auth, StartupType, reserved};
 
-/// A delay that spins; a board would use its timer.
-struct Spin;
+/// The core clock the board runs at; a board sets its own.
+const CORE_HZ: u32 = 64_000_000;
 
-impl DelayNs for Spin {
-    fn delay_ns(&mut self, ns: u32) {
-        for _ in 0..ns / 8 {
+/// A delay counted by the Cortex-M cycle counter (DWT CYCCNT), so that the drivers'
+/// deadlines are real time whatever the code around them costs.
+#[derive(Clone, Copy)]
+struct Cycles {
+    per_us: u32,
+}
+
+impl Cycles {
+    /// Enables the cycle counter (DEMCR.TRCENA, DWT_CTRL.CYCCNTENA).
+    fn start(core_hz: u32) -> Self {
+        // SAFETY: called once at start-up, before anything else uses DCB or DWT.
+        let mut p = unsafe { cortex_m::Peripherals::steal() };
+        p.DCB.enable_trace();
+        p.DWT.enable_cycle_counter();
+        Self {
+            per_us: core_hz / 1_000_000,
+        }
+    }
+
+    fn wait_cycles(cycles: u32) {
+        let start = DWT::cycle_count();
+        while DWT::cycle_count().wrapping_sub(start) < cycles {
             core::hint::spin_loop();
+        }
+    }
+}
+
+impl DelayNs for Cycles {
+    fn delay_ns(&mut self, ns: u32) {
+        Self::wait_cycles((ns / 1000) * self.per_us + (ns % 1000) * self.per_us / 1000);
+    }
+
+    fn delay_us(&mut self, us: u32) {
+        // At most 2^32 cycles per wait: split long pauses.
+        let per_wait = u32::MAX / self.per_us.max(1);
+        let mut left = us;
+        while left > 0 {
+            let step = left.min(per_wait);
+            Self::wait_cycles(step * self.per_us);
+            left -= step;
         }
     }
 }
@@ -55,14 +92,15 @@ fn firmware_path() -> u32 {
     // SAFETY: on a PC the TPM window at 0xFED40000 is identity-mapped device memory that this
     // image alone uses.
     let mmio = unsafe { Mmio::new(base, WINDOW_LEN) };
-    let tis = match Tis::new(mmio, Spin, tpm2_tis::Config::default()) {
+    let delay = Cycles::start(CORE_HZ);
+    let tis = match Tis::new(mmio, delay, tpm2_tis::Config::default()) {
         Ok(tis) => tis,
         Err(_) => return 2,
     };
     if tis.probe().interface == Interface::Crb {
         return 3;
     }
-    let mut tpm: Tpm<_, _> = Tpm::new(tis, Spin);
+    let mut tpm: Tpm<_, _> = Tpm::new(tis, delay);
     if tpm.startup(StartupType::CLEAR).is_err() {
         return 4;
     }
