@@ -241,7 +241,7 @@ fn a_locality_firmware_left_granted_stays_granted_unless_release_is_asked() {
             "{policy:?} after a command"
         );
         assert!(crb.bus_mut().is_idle(), "{policy:?}: idle after a command");
-        crb.relinquish().unwrap();
+        crb.release_locality().unwrap();
         assert!(
             crb.bus_mut().released(),
             "{policy:?}: relinquish on request"

@@ -79,7 +79,7 @@ impl<B: RegisterAccess, D: DelayNs> Device<B, D> {
     pub fn release_locality(&mut self) -> Result<(), DeviceError<B::Error>> {
         match self {
             Self::Fifo(t) => t.release_locality().map_err(DeviceError::Fifo),
-            Self::Crb(c) => c.relinquish().map_err(DeviceError::Crb),
+            Self::Crb(c) => c.release_locality().map_err(DeviceError::Crb),
         }
     }
 

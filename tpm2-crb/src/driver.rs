@@ -188,7 +188,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
 
     /// Relinquishes locality 0 now, and after every later command: the caller asks for
     /// release, whatever the policy said.
-    pub fn relinquish(&mut self) -> Result<(), B> {
+    pub fn release_locality(&mut self) -> Result<(), B> {
         self.hold = false;
         self.release()
     }

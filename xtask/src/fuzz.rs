@@ -6,7 +6,15 @@ use std::process::Command;
 use crate::run::{status, succeeds, workspace_root};
 
 /// The targets in `fuzz/fuzz_targets`.
-pub(crate) const TARGETS: &[&str] = &["responses", "rc", "commands", "tis", "crb", "mssim"];
+pub(crate) const TARGETS: &[&str] = &[
+    "responses",
+    "rc",
+    "commands",
+    "tis",
+    "crb",
+    "mssim",
+    "explain",
+];
 
 struct Outcome {
     target: String,
