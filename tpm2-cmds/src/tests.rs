@@ -6,7 +6,7 @@ extern crate std;
 use std::vec::Vec;
 
 use embedded_hal::delay::DelayNs;
-use tpm2_wire::{Auth, Transport, TransportError, TransportErrorKind};
+use tpm2_wire::{Auth, Handle, Transport, TransportError, TransportErrorKind};
 
 use crate::{Failure, RetryPolicy, Tpm};
 
@@ -117,4 +117,40 @@ fn the_password_is_wiped_from_the_buffer_after_the_command() {
         !tpm.buf.windows(secret.len()).any(|w| w == secret),
         "the password is gone from the buffer"
     );
+}
+
+#[test]
+fn secret_parameters_are_wiped_after_success_and_after_a_tpm_error() {
+    let secret = b"the-new-owner-password";
+    let index_auth = b"the-nv-index-password";
+    for rc in [0u32, 0x9A2] {
+        let mut tpm = client(&[rc, rc]);
+        let _ = tpm.hierarchy_change_auth(Handle::OWNER, Auth::EMPTY, Auth::new(secret).unwrap());
+        let public = tpm2_wire::NvPublic {
+            index: Handle(0x0150_0000),
+            name_alg: tpm2_wire::AlgId::SHA256,
+            attributes: tpm2_wire::NvAttributes::AUTHREAD | tpm2_wire::NvAttributes::AUTHWRITE,
+            auth_policy: tpm2_wire::Digest::EMPTY,
+            data_size: 8,
+        };
+        let _ = tpm.nv_define_space(
+            Handle::OWNER,
+            Auth::EMPTY,
+            Auth::new(index_auth).unwrap(),
+            &public,
+        );
+        let sent = &tpm.transport_mut().sent;
+        assert!(sent[0].windows(secret.len()).any(|w| w == secret), "sent");
+        assert!(
+            sent[1].windows(index_auth.len()).any(|w| w == index_auth),
+            "sent"
+        );
+        for s in [&secret[..], &index_auth[..]] {
+            assert!(
+                !tpm.buf.windows(s.len()).any(|w| w == s),
+                "rc {rc:#x}: {:?} left in the buffer",
+                core::str::from_utf8(s)
+            );
+        }
+    }
 }

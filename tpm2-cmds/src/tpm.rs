@@ -58,7 +58,8 @@ fn wipe(bytes: &mut [u8]) {
 /// (4096 by default, the PC Client maximum).
 ///
 /// Results borrow from the buffer (zero-copy views), so they live until the next command.
-/// Authorization values are wiped from the buffer after every transaction.
+/// Authorization values and secret parameters (new authValues) are wiped from the buffer
+/// after every transaction, whatever its outcome.
 #[derive(Debug)]
 pub struct Tpm<T, D, const N: usize = 4096> {
     transport: T,
@@ -111,12 +112,12 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let mut pause_ms = self.retry.first_delay_ms;
         let rsp_len = loop {
             attempt = attempt.saturating_add(1);
-            let (len, auth) = {
+            let (len, secrets) = {
                 let mut cmd = CommandWriter::new(&mut self.buf, code)?;
                 let outcome = build(&mut cmd);
-                let auth = cmd.auth_range();
+                let secrets = [cmd.auth_range(), cmd.secret_range()];
                 match outcome.and_then(|()| cmd.finish()) {
-                    Ok(len) => (len, auth),
+                    Ok(len) => (len, secrets),
                     Err(e) => {
                         wipe(&mut self.buf);
                         return Err(e.into());
@@ -124,7 +125,6 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 }
             };
             let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
-            // Command bytes the response did not overwrite, the authorization among them.
             let rsp_len = match sent {
                 Ok(n) => n,
                 Err(e) => {
@@ -132,9 +132,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                     return Err(Error::Transport(e));
                 }
             };
-            if let Some(auth) = auth.filter(|a| a.end > rsp_len) {
-                let from = auth.start.max(rsp_len);
-                wipe(self.buf.get_mut(from..auth.end).unwrap_or_default());
+            // Command bytes the response did not overwrite: the authorization area and the
+            // secret parameters among them.
+            for range in secrets.into_iter().flatten().filter(|r| r.end > rsp_len) {
+                let from = range.start.max(rsp_len);
+                wipe(self.buf.get_mut(from..range.end).unwrap_or_default());
             }
             let rc = tpm2_wire::Header::parse(self.buf.get(..rsp_len).unwrap_or_default())?;
             let kind = tpm2_wire::ResponseCode(rc.code.get()).kind();

@@ -80,6 +80,7 @@ pub struct CommandWriter<'a> {
     w: Writer<'a>,
     phase: Phase,
     auth: Option<Range<usize>>,
+    secret: Option<Range<usize>>,
 }
 
 impl<'a> CommandWriter<'a> {
@@ -93,6 +94,7 @@ impl<'a> CommandWriter<'a> {
             w,
             phase: Phase::Handles,
             auth: None,
+            secret: None,
         })
     }
 
@@ -135,6 +137,26 @@ impl<'a> CommandWriter<'a> {
         self.phase = Phase::Parameters;
         value.marshal(&mut self.w)?;
         Ok(self)
+    }
+
+    /// Appends a parameter that is a secret (a new authValue, a sensitive value): its bytes
+    /// are included in [`CommandWriter::secret_range`], so that the caller can wipe them once
+    /// the command was sent.
+    pub fn secret_param<T: Marshal + ?Sized>(&mut self, value: &T) -> Result<&mut Self, WireError> {
+        let start = self.w.position();
+        self.param(value)?;
+        let end = self.w.position();
+        self.secret = Some(match self.secret.take() {
+            Some(r) => r.start.min(start)..r.end.max(end),
+            None => start..end,
+        });
+        Ok(self)
+    }
+
+    /// Where the secret parameters are in the frame (one range covering all of them).
+    #[must_use]
+    pub fn secret_range(&self) -> Option<Range<usize>> {
+        self.secret.clone()
     }
 
     /// The underlying writer, for parameters written field by field.

@@ -123,7 +123,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_DEFINE_SPACE, 0, |c| {
             c.handle(auth_handle)?.sessions(&password(auth))?;
-            c.param(&index_auth)?.param(&Tpm2b(*public)).map(drop)
+            c.secret_param(&index_auth)?
+                .param(&Tpm2b(*public))
+                .map(drop)
         })
         .map(drop)
     }

@@ -81,7 +81,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         self.execute(CommandCode::HIERARCHY_CHANGE_AUTH, 0, |c| {
             c.handle(hierarchy)?
                 .sessions(&password(auth))?
-                .param(&new_auth)
+                .secret_param(&new_auth)
                 .map(drop)
         })
         .map(drop)
