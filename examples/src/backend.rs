@@ -2,7 +2,6 @@
 //! libtpms in-process, an mssim or swtpm socket, a Linux device, or hardware through /dev/mem.
 
 use core::fmt;
-use core::net::SocketAddr;
 use core::str::FromStr;
 use core::time::Duration;
 use std::path::PathBuf;
@@ -18,6 +17,9 @@ use tpm2_wire::{Transport, TransportError, TransportErrorKind};
 
 use crate::Scenario;
 
+/// How long connecting to a simulator may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A backend named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendSpec {
@@ -28,10 +30,10 @@ pub enum BackendSpec {
     QemuCrb(Option<Firmware>),
     /// libtpms in-process.
     Libtpms,
-    /// A TCG simulator (mssim protocol).
-    Mssim(SocketAddr),
-    /// swtpm's socket.
-    Swtpm(SocketAddr),
+    /// A TCG simulator (mssim protocol) at HOST:PORT.
+    Mssim(String),
+    /// swtpm's socket at HOST:PORT.
+    Swtpm(String),
     /// A Linux TPM device.
     Dev(PathBuf),
     /// Real hardware through /dev/mem.
@@ -41,7 +43,12 @@ pub enum BackendSpec {
 impl FromStr for BackendSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let addr = |a: &str| a.parse::<SocketAddr>().map_err(|e| format!("{a}: {e}"));
+        let addr = |a: &str| match a.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+                Ok(a.to_owned())
+            }
+            _ => Err(format!("{a:?}: expected HOST:PORT")),
+        };
         let (name, firmware) = match s.split_once('+') {
             Some((name, "seabios")) => (name, Some(Firmware::SeaBios)),
             Some((name, "ovmf")) => (name, Some(Firmware::Ovmf)),
@@ -264,7 +271,7 @@ fn qemu_failure(e: &tpm2_tests::qemu::QtestError) -> OpenFailure {
 fn host_failure(what: &str, e: &HostError) -> OpenFailure {
     OpenFailure {
         interface: "host",
-        summary: format!("{what}: {e}"),
+        summary: format!("{what} failed: {e}"),
         remedy: "Check that the simulator or device is running and reachable.".to_owned(),
     }
 }
@@ -315,20 +322,19 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
             Ok((Link::Libtpms(tpm), Reached::Host))
         }
         BackendSpec::Mssim(addr) => {
-            let mut link = Mssim::connect(*addr, Duration::from_mins(5))
-                .map_err(|e| host_failure("mssim", &e))?;
+            let mut link = Mssim::connect(addr.as_str(), CONNECT_TIMEOUT)
+                .map_err(|e| host_failure("connect", &e))?;
             link.power_on()
                 .map_err(|e| host_failure("mssim power-on", &e))?;
             Ok((Link::Mssim(link), Reached::Host))
         }
         BackendSpec::Swtpm(addr) => {
-            let link = Swtpm::connect(*addr, Duration::from_mins(5))
-                .map_err(|e| host_failure("swtpm", &e))?;
+            let link = Swtpm::connect(addr.as_str(), CONNECT_TIMEOUT)
+                .map_err(|e| host_failure("connect", &e))?;
             Ok((Link::Swtpm(link), Reached::Host))
         }
         BackendSpec::Dev(path) => {
-            let dev =
-                Device::open(path).map_err(|e| host_failure(&path.display().to_string(), &e))?;
+            let dev = Device::open(path).map_err(|e| host_failure("open", &e))?;
             Ok((Link::Dev(dev), Reached::Host))
         }
         BackendSpec::Mmio => crate::mmio::open().and_then(|m| open_registers(Bus::Mmio(m))),

@@ -67,6 +67,14 @@ impl SwtpmServer {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
     }
 
+    /// Sends `signal` (`STOP`, `CONT`, `KILL`) to the swtpm process.
+    pub fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+    }
+
     /// The tpm2-tss TCTI string for tpm2-tools.
     #[must_use]
     pub fn tcti(&self) -> String {

@@ -5,7 +5,7 @@ use core::time::Duration;
 use std::process::Command;
 
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
-use tpm2_cmds::host::{HostError, Mssim, Swtpm};
+use tpm2_cmds::host::{Mssim, Reason, Swtpm};
 use tpm2_cmds::{Error, Outcome, ProvisionConfig, StartupOutcome, Tpm};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::mssim_server::MssimServer;
@@ -79,7 +79,7 @@ fn a_closed_swtpm_connection_is_a_typed_error() {
     assert_eq!(tpm.get_random(8).unwrap().len(), 8);
     drop(swtpm);
     match tpm.get_random(8) {
-        Err(Error::Transport(HostError::Closed | HostError::Io(_))) => {}
+        Err(Error::Transport(e)) if matches!(e.reason(), Reason::Closed | Reason::Io(_)) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -93,10 +93,8 @@ fn mssim_powers_on_then_runs_the_provisioning_flow() {
         tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
     cmd.param(&8u16).unwrap();
     let len = cmd.finish().unwrap();
-    assert!(matches!(
-        tpm2_wire::Transport::transact(&mut link, &mut buf, len),
-        Err(HostError::PoweredOff)
-    ));
+    let off = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+    assert!(matches!(off.reason(), Reason::PoweredOff), "{off}");
     link.power_on().unwrap();
     let mut tpm: Tpm<_, _> = Tpm::new(link, VirtualClock::default());
     assert_eq!(
@@ -133,14 +131,30 @@ fn hostile_mssim(reply: Vec<u8>) -> core::net::SocketAddr {
     addr
 }
 
-fn mssim_get_random(addr: core::net::SocketAddr, capacity: usize) -> Result<usize, HostError> {
+fn mssim_get_random(addr: core::net::SocketAddr, capacity: usize) -> Result<usize, Reason> {
     let mut link = Mssim::connect(addr, TIMEOUT).unwrap();
     let mut buf = vec![0u8; capacity];
     let mut cmd =
         tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
     cmd.param(&8u16).unwrap();
     let len = cmd.finish().unwrap();
-    tpm2_wire::Transport::transact(&mut link, &mut buf, len).map(<[u8]>::len)
+    let result = tpm2_wire::Transport::transact(&mut link, &mut buf, len).map(<[u8]>::len);
+    result.map_err(|e| {
+        assert!(e.to_string().starts_with(&format!("mssim {addr}: ")), "{e}");
+        // The stream broke mid-frame: never used again.
+        let again = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+        assert!(matches!(again.reason(), Reason::Broken), "{again}");
+        match e.reason() {
+            Reason::ResponseTooLarge { size, capacity } => Reason::ResponseTooLarge {
+                size: *size,
+                capacity: *capacity,
+            },
+            Reason::Closed => Reason::Closed,
+            Reason::Malformed(w) => Reason::Malformed(*w),
+            Reason::BadAck(v) => Reason::BadAck(*v),
+            other => panic!("{other}"),
+        }
+    })
 }
 
 #[test]
@@ -149,7 +163,7 @@ fn hostile_mssim_framing_gives_typed_errors() {
     let big = [&5000u32.to_be_bytes()[..], &[0u8; 16]].concat();
     assert!(matches!(
         mssim_get_random(hostile_mssim(big), 4096),
-        Err(HostError::ResponseTooLarge {
+        Err(Reason::ResponseTooLarge {
             size: 5000,
             capacity: 4096
         })
@@ -162,7 +176,7 @@ fn hostile_mssim_framing_gives_typed_errors() {
     .concat();
     assert!(matches!(
         mssim_get_random(hostile_mssim(short), 4096),
-        Err(HostError::Closed)
+        Err(Reason::Closed)
     ));
     // A frame whose size field disagrees with the mssim length.
     let lying = [
@@ -173,7 +187,7 @@ fn hostile_mssim_framing_gives_typed_errors() {
     .concat();
     assert!(matches!(
         mssim_get_random(hostile_mssim(lying), 4096),
-        Err(HostError::Malformed(_) | HostError::ResponseTooLarge { .. })
+        Err(Reason::Malformed(_) | Reason::ResponseTooLarge { .. })
     ));
     // A non-zero trailing acknowledgement.
     let ack = [
@@ -184,7 +198,7 @@ fn hostile_mssim_framing_gives_typed_errors() {
     .concat();
     assert!(matches!(
         mssim_get_random(hostile_mssim(ack), 4096),
-        Err(HostError::BadAck(7))
+        Err(Reason::BadAck(7))
     ));
 }
 
@@ -192,11 +206,124 @@ fn hostile_mssim_framing_gives_typed_errors() {
 fn a_missing_device_is_a_typed_io_error() {
     let err = tpm2_cmds::host::Device::open("/nonexistent/tpmrm0").unwrap_err();
     assert!(
-        matches!(err, HostError::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound),
+        matches!(err.reason(), Reason::Connect(e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("/nonexistent/tpmrm0: "),
         "{err}"
     );
     assert_eq!(
         tpm2_wire::TransportError::kind(&err),
-        tpm2_wire::TransportErrorKind::Io
+        tpm2_wire::TransportErrorKind::NoDevice
+    );
+}
+
+/// A swtpm-protocol peer on loopback that answers each command only after `delay`, with a
+/// response carrying `tag` in its last byte so that answers can be told apart.
+fn late_swtpm(delay: Duration) -> core::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut tag = 0u8;
+        for conn in listener.incoming().take(2) {
+            let Ok(mut s) = conn else { return };
+            let mut cmd = [0u8; 12];
+            while s.read_exact(&mut cmd).is_ok() {
+                tag += 1;
+                std::thread::sleep(delay);
+                let rsp = [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0, 0, 0, tag];
+                if s.write_all(&rsp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
+}
+
+fn get_random_frame(buf: &mut [u8]) -> usize {
+    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&8u16).unwrap();
+    cmd.finish().unwrap()
+}
+
+#[test]
+fn a_late_answer_never_reaches_a_later_command() {
+    // GetRandom's duration class is 2 s; the peer answers after 2.6 s.
+    let addr = late_swtpm(Duration::from_millis(2_600));
+    let mut link = Swtpm::connect(addr, TIMEOUT).unwrap();
+    link.margin = Duration::ZERO;
+    let mut buf = [0u8; 64];
+    let len = get_random_frame(&mut buf);
+    let started = std::time::Instant::now();
+    let late = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(late.reason(), Reason::Timeout { after_ms: 2_000 }),
+        "{late}"
+    );
+    assert!(late.to_string().contains(&addr.to_string()), "{late}");
+    assert_eq!(
+        tpm2_wire::TransportError::kind(&late),
+        tpm2_wire::TransportErrorKind::Timeout
+    );
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_millis(2_500),
+        "{waited:?}"
+    );
+    // The first answer arrives meanwhile; the stream is not read again.
+    std::thread::sleep(Duration::from_millis(800));
+    let len = get_random_frame(&mut buf);
+    let broken = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+    assert!(matches!(broken.reason(), Reason::Broken), "{broken}");
+    // A new connection gets its own, fresh answer (tag 2), not the stale one (tag 1).
+    link.reconnect().unwrap();
+    link.margin = Duration::from_secs(5);
+    let len = get_random_frame(&mut buf);
+    let rsp = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap();
+    assert_eq!(rsp[11], 2, "the answer to this command");
+}
+
+#[test]
+fn a_stopped_peer_is_one_clear_timeout_within_the_deadline() {
+    let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let mut link = Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap();
+    link.margin = Duration::from_millis(200);
+    let mut buf = [0u8; 64];
+    let len = get_random_frame(&mut buf);
+    assert!(tpm2_wire::Transport::transact(&mut link, &mut buf, len).is_ok());
+    swtpm.signal("STOP");
+    let started = std::time::Instant::now();
+    let len = get_random_frame(&mut buf);
+    let err = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+    let waited = started.elapsed();
+    swtpm.signal("CONT");
+    assert!(
+        matches!(err.reason(), Reason::Timeout { after_ms: 2_200 }),
+        "{err}"
+    );
+    assert!(waited < Duration::from_millis(2_700), "{waited:?}");
+    let again = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
+    assert!(matches!(again.reason(), Reason::Broken), "{again}");
+}
+
+#[test]
+fn host_names_resolve_and_a_refused_connection_names_the_peer() {
+    let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let port = swtpm.addr().port();
+    let mut tpm: Tpm<_, _> = Tpm::new(
+        Swtpm::connect(("localhost", port), TIMEOUT).unwrap(),
+        VirtualClock::default(),
+    );
+    assert_eq!(tpm.get_random(8).unwrap().len(), 8);
+    drop(tpm);
+    drop(swtpm);
+    let err = Swtpm::connect(("127.0.0.1", port), Duration::from_secs(2)).unwrap_err();
+    assert!(matches!(err.reason(), Reason::Connect(_)), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
     );
 }

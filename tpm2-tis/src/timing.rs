@@ -35,29 +35,7 @@ impl Default for Timeouts {
     }
 }
 
-/// How long a command may take to execute, in milliseconds: Linux's 2025 duration map,
-/// except key generation, which gets 300 s because RSA 2048 key generation takes up to two
-/// minutes on some chips; 120 s for anything not listed.
-#[must_use]
-pub fn command_duration_ms(code: CommandCode) -> u32 {
-    match code {
-        CommandCode::CREATE_PRIMARY | CommandCode::CREATE | CommandCode::CREATE_LOADED => 300_000,
-        CommandCode::STARTUP
-        | CommandCode::PCR_EXTEND
-        | CommandCode::GET_CAPABILITY
-        | CommandCode::SEQUENCE_UPDATE
-        | CommandCode::SEQUENCE_COMPLETE
-        | CommandCode::EVENT_SEQUENCE_COMPLETE
-        | CommandCode::HASH_SEQUENCE_START => 750,
-        CommandCode::SELF_TEST => 3_000,
-        CommandCode::GET_RANDOM
-        | CommandCode::HIERARCHY_CONTROL
-        | CommandCode::HIERARCHY_CHANGE_AUTH
-        | CommandCode::NV_READ => 2_000,
-        CommandCode::VERIFY_SIGNATURE => 30_000,
-        _ => 120_000,
-    }
-}
+pub use tpm2_wire::command_duration_ms;
 
 /// The command code of a command frame, if it has a header.
 #[must_use]

@@ -60,7 +60,7 @@ pub use attr::{
 };
 pub use cap::{Capability, Property};
 pub use capability::{AlgProperty, CapabilityData, MAX_CAP_ENTRIES, TaggedProperty};
-pub use cc::CommandCode;
+pub use cc::{CommandCode, command_duration_ms};
 pub use creation::{CreationData, CreationTicket, SensitiveCreate};
 pub use error::WireError;
 pub use frame::{CommandWriter, HEADER_LEN, Header, Response, Sessions};

@@ -7,20 +7,41 @@ use std::path::Path;
 
 use tpm2_wire::Transport;
 
-use super::{HostError, frame_size};
+use super::{HostError, Reason, frame_size};
 
-/// A TPM character device. One write sends a command; one read returns the whole response.
+/// A TPM character device. One write sends a command; one read returns the whole response
+/// (the kernel driver enforces the command's deadline).
 #[derive(Debug)]
 pub struct Device {
-    file: File,
+    /// `None` once a short or malformed response left the device in an unknown state.
+    file: Option<File>,
+    path: String,
 }
 
 impl Device {
     /// Opens `path` (usually `/dev/tpmrm0`) for reading and writing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, HostError> {
+        let name = path.as_ref().display().to_string();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| HostError::new(name.clone(), Reason::Connect(e)))?;
         Ok(Self {
-            file: OpenOptions::new().read(true).write(true).open(path)?,
+            file: Some(file),
+            path: name,
         })
+    }
+
+    fn exchange<'b>(file: &mut File, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], Reason> {
+        file.write_all(buf.get(..len).unwrap_or_default())
+            .map_err(Reason::Io)?;
+        let n = file.read(buf).map_err(Reason::Io)?;
+        let size = frame_size(buf.get(..n).unwrap_or_default(), buf.len())?;
+        if size != n {
+            return Err(Reason::Closed);
+        }
+        Ok(buf.get(..n).unwrap_or_default())
     }
 }
 
@@ -32,13 +53,15 @@ impl Transport for Device {
         buf: &'b mut [u8],
         command_len: usize,
     ) -> Result<&'b [u8], HostError> {
-        self.file
-            .write_all(buf.get(..command_len).unwrap_or_default())?;
-        let n = self.file.read(buf)?;
-        let size = frame_size(buf.get(..n).unwrap_or_default(), buf.len())?;
-        if size != n {
-            return Err(HostError::Closed);
+        let Some(mut file) = self.file.take() else {
+            return Err(HostError::new(self.path.clone(), Reason::Broken));
+        };
+        match Self::exchange(&mut file, buf, command_len) {
+            Ok(rsp) => {
+                self.file = Some(file);
+                Ok(rsp)
+            }
+            Err(r) => Err(HostError::new(self.path.clone(), r)),
         }
-        Ok(buf.get(..n).unwrap_or_default())
     }
 }

@@ -1,13 +1,15 @@
 //! swtpm's socket interface: raw command frames on the server socket, and the control
 //! channel for initialisation and locality.
 
+use core::net::SocketAddr;
 use core::time::Duration;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Instant;
 
 use tpm2_wire::Transport;
 
-use super::{HostError, read_frame};
+use super::{HostError, Reason, connect, deadline_ms, io_reason, read_frame};
 
 /// swtpm control command CMD_INIT.
 const CMD_INIT: u32 = 0x02;
@@ -17,16 +19,41 @@ const CMD_SET_LOCALITY: u32 = 0x05;
 /// A connection to `swtpm socket --server type=tcp,...`: commands are sent as raw frames.
 #[derive(Debug)]
 pub struct Swtpm {
-    stream: TcpStream,
+    stream: Option<TcpStream>,
+    addr: SocketAddr,
+    connect_timeout: Duration,
+    /// Added to each command's duration class to make its deadline.
+    pub margin: Duration,
 }
 
 impl Swtpm {
-    /// Connects to swtpm's server socket. Reads give up after `timeout`.
-    pub fn connect(addr: impl ToSocketAddrs, timeout: Duration) -> Result<Self, HostError> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_nodelay(true)?;
-        Ok(Self { stream })
+    /// Connects to swtpm's server socket (a host name is resolved), giving up after
+    /// `connect_timeout`. Each response must then arrive within its command's duration
+    /// class plus [`Swtpm::margin`] (one second).
+    pub fn connect(addr: impl ToSocketAddrs, connect_timeout: Duration) -> Result<Self, HostError> {
+        let stream = connect(addr, connect_timeout)
+            .map_err(|(peer, r)| HostError::new(format!("swtpm {peer}"), r))?;
+        let addr = stream
+            .peer_addr()
+            .map_err(|e| HostError::new("swtpm", Reason::Connect(e)))?;
+        Ok(Self {
+            stream: Some(stream),
+            addr,
+            connect_timeout,
+            margin: Duration::from_secs(1),
+        })
+    }
+
+    /// Connects again after a failure made the stream unusable.
+    pub fn reconnect(&mut self) -> Result<(), HostError> {
+        self.stream = None;
+        let stream = connect(self.addr, self.connect_timeout).map_err(|(_, r)| self.error(r))?;
+        self.stream = Some(stream);
+        Ok(())
+    }
+
+    fn error(&self, reason: Reason) -> HostError {
+        HostError::new(format!("swtpm {}", self.addr), reason)
     }
 
     /// Sends CMD_INIT on swtpm's control socket (needed unless swtpm runs with
@@ -46,15 +73,22 @@ fn control_command(
     command: u32,
     payload: &[u8],
 ) -> Result<(), HostError> {
-    let mut ctrl = TcpStream::connect(addr)?;
-    ctrl.set_read_timeout(Some(Duration::from_secs(10)))?;
-    ctrl.write_all(&command.to_be_bytes())?;
-    ctrl.write_all(payload)?;
+    let timeout = Duration::from_secs(10);
+    let mut ctrl = connect(addr, timeout)
+        .map_err(|(peer, r)| HostError::new(format!("swtpm control {peer}"), r))?;
+    let peer = format!(
+        "swtpm control {}",
+        ctrl.peer_addr().map(|a| a.to_string()).unwrap_or_default()
+    );
+    let io = |e| HostError::new(peer.clone(), io_reason(e, 10_000));
+    ctrl.set_read_timeout(Some(timeout)).map_err(io)?;
+    ctrl.write_all(&command.to_be_bytes()).map_err(io)?;
+    ctrl.write_all(payload).map_err(io)?;
     let mut result = [0u8; 4];
-    ctrl.read_exact(&mut result)?;
+    ctrl.read_exact(&mut result).map_err(io)?;
     match u32::from_be_bytes(result) {
         0 => Ok(()),
-        other => Err(HostError::BadAck(other)),
+        other => Err(HostError::new(peer, Reason::BadAck(other))),
     }
 }
 
@@ -66,8 +100,22 @@ impl Transport for Swtpm {
         buf: &'b mut [u8],
         command_len: usize,
     ) -> Result<&'b [u8], HostError> {
-        self.stream
-            .write_all(buf.get(..command_len).unwrap_or_default())?;
-        read_frame(&mut self.stream, buf)
+        // Taken out for the exchange: only a complete exchange puts it back.
+        let Some(mut stream) = self.stream.take() else {
+            return Err(self.error(Reason::Broken));
+        };
+        let command = buf.get(..command_len).unwrap_or_default();
+        let ms = deadline_ms(command, self.margin);
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        if let Err(e) = stream.write_all(command) {
+            return Err(self.error(io_reason(e, ms)));
+        }
+        match read_frame(&mut stream, buf, deadline, ms) {
+            Ok(rsp) => {
+                self.stream = Some(stream);
+                Ok(rsp)
+            }
+            Err(r) => Err(self.error(r)),
+        }
     }
 }
