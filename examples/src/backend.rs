@@ -1,17 +1,14 @@
-//! Where the doctor finds a TPM: QEMU's device models behind our drivers (the default),
-//! libtpms in-process, an mssim or swtpm socket, a Linux device, or hardware through /dev/mem.
+//! Where the doctor finds a TPM: a Linux device (the default, read-only), hardware through
+//! /dev/mem, an mssim or swtpm socket, and with the `sim` feature QEMU's device models behind
+//! our drivers and libtpms in-process.
 
 use core::fmt;
 use core::str::FromStr;
 use core::time::Duration;
 use std::path::PathBuf;
 
-use tpm2_cmds::host::{Device, HostError, Mssim, Swtpm};
+use tpm2_cmds::host::{Device, HostError, Mssim, StdDelay, Swtpm};
 use tpm2_crb::{CrbError, Device as RegisterDevice, DeviceError};
-use tpm2_tests::delay::CountingDelay;
-use tpm2_tests::fault_tis::{FaultTis, TisFault};
-use tpm2_tests::libtpms::Libtpms;
-use tpm2_tests::qemu::{Device as QemuDevice, Firmware, QemuTpm};
 use tpm2_tis::{Mmio, Probe, RegisterAccess, TisError};
 use tpm2_wire::{Transport, TransportError, TransportErrorKind};
 
@@ -19,6 +16,15 @@ use crate::Scenario;
 
 /// How long connecting to a simulator may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The firmware that boots before the doctor attaches to QEMU's registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// SeaBIOS.
+    SeaBios,
+    /// OVMF.
+    Ovmf,
+}
 
 /// A backend named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +44,14 @@ pub enum BackendSpec {
     Dev(PathBuf),
     /// Real hardware through /dev/mem.
     Mmio,
+}
+
+impl BackendSpec {
+    /// Whether the backend is one of the simulators of the `sim` feature.
+    #[must_use]
+    pub const fn is_simulated(&self) -> bool {
+        matches!(self, Self::QemuTis(_) | Self::QemuCrb(_) | Self::Libtpms)
+    }
 }
 
 impl FromStr for BackendSpec {
@@ -75,65 +89,46 @@ impl FromStr for BackendSpec {
 /// The register buses the drivers run over.
 #[derive(Debug)]
 pub enum Bus {
-    /// QEMU's device model.
-    Qemu(QemuTpm),
-    /// QEMU's tpm-tis with INTERFACE_ID reading all-ones: a TPM 2.0 behind a TIS 1.3 view,
-    /// as the Infineon modules of the ESXi logs present themselves.
-    Tis13(QemuTpm),
-    /// The fault-injecting register model: nothing at the address, or a scripted TPM.
-    Model(FaultTis),
     /// Hardware.
     Mmio(Mmio),
+    /// A simulated register window (QEMU's device models, the fault model).
+    #[cfg(feature = "sim")]
+    Sim(crate::sim::SimBus),
 }
 
 /// A register bus failure.
 #[derive(Debug)]
 pub struct BusError(pub String);
 
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            Self::Mmio($b) => $e.map_err(|e| BusError(e.to_string())),
+            #[cfg(feature = "sim")]
+            Self::Sim($b) => $e,
+        }
+    };
+}
+
 impl RegisterAccess for Bus {
     type Error = BusError;
     fn read8(&mut self, o: u32) -> Result<u8, BusError> {
-        match self {
-            Self::Qemu(b) | Self::Tis13(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.read8(o).map_err(|e| match e {}),
-            Self::Mmio(b) => b.read8(o).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.read8(o))
     }
     fn read16(&mut self, o: u32) -> Result<u16, BusError> {
-        match self {
-            Self::Qemu(b) | Self::Tis13(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.read16(o).map_err(|e| match e {}),
-            Self::Mmio(b) => b.read16(o).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.read16(o))
     }
     fn read32(&mut self, o: u32) -> Result<u32, BusError> {
-        match self {
-            Self::Tis13(_) if o == tpm2_tis::regs::INTERFACE_ID => Ok(u32::MAX),
-            Self::Qemu(b) | Self::Tis13(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.read32(o).map_err(|e| match e {}),
-            Self::Mmio(b) => b.read32(o).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.read32(o))
     }
     fn write8(&mut self, o: u32, v: u8) -> Result<(), BusError> {
-        match self {
-            Self::Qemu(b) | Self::Tis13(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.write8(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write8(o, v).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.write8(o, v))
     }
     fn write16(&mut self, o: u32, v: u16) -> Result<(), BusError> {
-        match self {
-            Self::Qemu(b) | Self::Tis13(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.write16(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write16(o, v).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.write16(o, v))
     }
     fn write32(&mut self, o: u32, v: u32) -> Result<(), BusError> {
-        match self {
-            Self::Qemu(b) | Self::Tis13(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
-            Self::Model(b) => b.write32(o, v).map_err(|e| match e {}),
-            Self::Mmio(b) => b.write32(o, v).map_err(|e| BusError(e.to_string())),
-        }
+        dispatch!(self, b => b.write32(o, v))
     }
 }
 
@@ -169,9 +164,10 @@ fn link_error(e: &impl TransportError) -> LinkError {
 #[derive(Debug)]
 pub enum Link {
     /// The FIFO or CRB driver, as the probe chose.
-    Registers(Box<RegisterDevice<Bus, CountingDelay>>),
+    Registers(Box<RegisterDevice<Bus, StdDelay>>),
     /// libtpms.
-    Libtpms(Libtpms),
+    #[cfg(feature = "sim")]
+    Libtpms(tpm2_tests::libtpms::Libtpms),
     /// mssim.
     Mssim(Mssim),
     /// swtpm.
@@ -185,6 +181,7 @@ impl Transport for Link {
     fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], LinkError> {
         match self {
             Self::Registers(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
+            #[cfg(feature = "sim")]
             Self::Libtpms(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
             Self::Mssim(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
             Self::Swtpm(t) => t.transact(buf, len).map_err(|e| link_error(&e)),
@@ -214,7 +211,7 @@ pub struct OpenFailure {
     pub remedy: String,
 }
 
-fn tis_failure<E: fmt::Debug>(e: &TisError<E>) -> OpenFailure {
+pub(crate) fn tis_failure<E: fmt::Debug>(e: &TisError<E>) -> OpenFailure {
     let (interface, remedy) = match e {
         TisError::NoTpm => ("none", crate::diagnosis::NO_TPM.to_owned()),
         TisError::Tpm12 => ("tpm12", crate::diagnosis::TPM12.to_owned()),
@@ -236,7 +233,7 @@ fn tis_failure<E: fmt::Debug>(e: &TisError<E>) -> OpenFailure {
     }
 }
 
-fn crb_failure<E: fmt::Debug>(e: &CrbError<E>) -> OpenFailure {
+pub(crate) fn crb_failure<E: fmt::Debug>(e: &CrbError<E>) -> OpenFailure {
     let (interface, remedy) = match e {
         CrbError::NoTpm => ("none", crate::diagnosis::NO_TPM.to_owned()),
         CrbError::Tpm12 => ("tpm12", crate::diagnosis::TPM12.to_owned()),
@@ -260,14 +257,6 @@ fn crb_failure<E: fmt::Debug>(e: &CrbError<E>) -> OpenFailure {
     }
 }
 
-fn qemu_failure(e: &tpm2_tests::qemu::QtestError) -> OpenFailure {
-    OpenFailure {
-        interface: "none",
-        summary: format!("could not start QEMU with swtpm: {e}"),
-        remedy: "Run `cargo xtask demo`, which installs qemu-system-x86 and swtpm.".to_owned(),
-    }
-}
-
 fn host_failure(what: &str, e: &HostError) -> OpenFailure {
     OpenFailure {
         interface: "host",
@@ -277,10 +266,10 @@ fn host_failure(what: &str, e: &HostError) -> OpenFailure {
 }
 
 /// Opens a driver on `bus`: FIFO or CRB, whichever the probe finds.
-fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
+pub(crate) fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
     let device = RegisterDevice::open(
         bus,
-        CountingDelay::default(),
+        StdDelay,
         tpm2_tis::Config::default(),
         tpm2_crb::Config::default(),
     )
@@ -294,32 +283,9 @@ fn open_registers(bus: Bus) -> Result<(Link, Reached), OpenFailure> {
 
 /// Opens `spec` prepared for `scenario`.
 pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), OpenFailure> {
-    let tpm12 = scenario == Scenario::Tpm12;
-    let start = |device, firmware| {
-        match firmware {
-            _ if tpm12 => QemuTpm::start_tpm12(device),
-            Some(firmware) => QemuTpm::start_after(device, firmware),
-            None => QemuTpm::start(device),
-        }
-        .map_err(|e| qemu_failure(&e))
-    };
     match spec {
-        &BackendSpec::QemuTis(firmware) => match scenario {
-            Scenario::NoTpm => open_registers(Bus::Model(FaultTis::new(TisFault::NoTpm))),
-            Scenario::FailureMode => open_registers(Bus::Model(failure_mode_model())),
-            Scenario::Interface0xF => open_registers(Bus::Tis13(start(QemuDevice::Tis, firmware)?)),
-            _ => open_registers(Bus::Qemu(start(QemuDevice::Tis, firmware)?)),
-        },
-        &BackendSpec::QemuCrb(firmware) => {
-            open_registers(Bus::Qemu(start(QemuDevice::Crb, firmware)?))
-        }
-        BackendSpec::Libtpms => {
-            let tpm = Libtpms::start().map_err(|e| OpenFailure {
-                interface: "host",
-                summary: e.to_string(),
-                remedy: "Install libtpms-dev.".into(),
-            })?;
-            Ok((Link::Libtpms(tpm), Reached::Host))
+        BackendSpec::QemuTis(_) | BackendSpec::QemuCrb(_) | BackendSpec::Libtpms => {
+            open_simulated(spec, scenario)
         }
         BackendSpec::Mssim(addr) => {
             let mut link = Mssim::connect(addr.as_str(), CONNECT_TIMEOUT)
@@ -341,15 +307,18 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
     }
 }
 
-/// A TPM in failure mode behind the FIFO model: Startup answers TPM_RC_FAILURE, and
-/// GetTestResult returns vendor test data and testResult TPM_RC_FAILURE.
-fn failure_mode_model() -> FaultTis {
-    let mut model = FaultTis::new(TisFault::None);
-    model
-        .script
-        .push_back(vec![0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x01]);
-    model.script.push_back(vec![
-        0x80, 0x01, 0, 0, 0, 20, 0, 0, 0, 0, 0, 4, 0xDE, 0xAD, 0xBE, 0xEF, 0, 0, 0x01, 0x01,
-    ]);
-    model
+#[cfg(feature = "sim")]
+fn open_simulated(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), OpenFailure> {
+    crate::sim::open(spec, scenario)
+}
+
+#[cfg(not(feature = "sim"))]
+fn open_simulated(_: &BackendSpec, _: Scenario) -> Result<(Link, Reached), OpenFailure> {
+    Err(OpenFailure {
+        interface: "none",
+        summary: "this tpm2-doctor was built without simulators (cargo feature `sim`)".into(),
+        remedy: "Use dev:/dev/tpmrm0, mmio, mssim:HOST:PORT or swtpm:HOST:PORT, or build with \
+                 the default features."
+            .into(),
+    })
 }

@@ -1,13 +1,13 @@
 //! The attestation-readiness checks an ESXi host runs at start-up, through our stack.
 
+use tpm2_cmds::host::StdDelay;
 use tpm2_cmds::{
-    Error, Failure, ProvisionConfig, ProvisionReport, StartupOutcome, Step, TemplateSource, Tpm,
-    TpmError,
+    Error, Failure, Outcome, ProvisionConfig, ProvisionError, ProvisionReport, StartupOutcome,
+    Step, TemplateSource, Tpm, TpmError,
 };
-use tpm2_tests::delay::CountingDelay;
 use tpm2_wire::{
     AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, NvAttributes, NvPublic,
-    PermanentAttributes, Property, ResponseCode, StartupType, TransportErrorKind,
+    PermanentAttributes, Property, ResponseCode, StartupType, Transport, TransportErrorKind,
 };
 
 use crate::Scenario;
@@ -15,7 +15,56 @@ use crate::backend::{Link, LinkError, Reached};
 use crate::diagnosis::{self, decode, explain_refusal};
 use crate::report::{Check, Status};
 
-type Client = Tpm<Link, CountingDelay>;
+/// The doctor's client: the backend's transport, watched.
+pub type Client = Tpm<Watched<Link>, StdDelay>;
+
+/// A transport that remembers the first failure that left it unusable (the device is gone,
+/// did not answer, or broke the protocol mid-frame) and sends nothing after it: the doctor
+/// stops at the first dead transport instead of piling up failures behind it.
+#[derive(Debug)]
+pub struct Watched<T> {
+    /// The transport.
+    pub inner: T,
+    /// The failure that ended it.
+    pub dead: Option<LinkError>,
+}
+
+impl<T> Watched<T> {
+    /// Watches `inner`.
+    pub const fn new(inner: T) -> Self {
+        Self { inner, dead: None }
+    }
+}
+
+impl<T: Transport<Error = LinkError>> Transport for Watched<T> {
+    type Error = LinkError;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], LinkError> {
+        if let Some(e) = &self.dead {
+            return Err(e.clone());
+        }
+        self.inner.transact(buf, len).inspect_err(|e| {
+            if matches!(
+                e.kind,
+                TransportErrorKind::NoDevice
+                    | TransportErrorKind::Timeout
+                    | TransportErrorKind::Io
+                    | TransportErrorKind::Protocol
+            ) {
+                self.dead = Some(e.clone());
+            }
+        })
+    }
+}
+
+/// What the doctor may do to the TPM.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    /// Provision as ESXi does: reset the DA counter and persist the EK. Otherwise nothing
+    /// is written: the EK is created from its template to learn its Name, and flushed.
+    pub provision: bool,
+    /// The lockoutAuth the user gave, for the DA reset.
+    pub lockout_auth: Option<Auth<'a>>,
+}
 
 /// A check for a TPM refusal: the decoded code, its meaning and remedy.
 fn refusal(id: &'static str, status: Status, what: &str, e: &TpmError) -> Check {
@@ -121,7 +170,11 @@ pub fn prepare(tpm: &mut Client, scenario: Scenario) -> Result<(), Error<LinkErr
 
 /// Startup, self-test, identity, PCR banks, DA state and EK provisioning. A failed Startup
 /// ends the checks and is returned.
-pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkError>> {
+pub fn run(
+    tpm: &mut Client,
+    plan: Plan<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<(), Error<LinkError>> {
     match tpm.startup(StartupType::CLEAR) {
         Ok(StartupOutcome::Started) => checks.push(Check::new(
             "startup",
@@ -141,18 +194,54 @@ pub fn run(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkEr
             return Err(e);
         }
     }
-    checks.push(self_test(tpm));
-    checks.push(identity(tpm));
-    checks.push(pcr_banks(tpm));
-    checks.push(da_state(tpm));
-    match tpm.provision_ek(&ProvisionConfig {
-        lockout_auth: Some(Auth::EMPTY),
-        ..ProvisionConfig::rsa()
-    }) {
-        Ok(report) => ek_checks(&report, checks),
-        Err(e) => checks.push(transport_check("ek", &e)),
+    for check in [self_test, identity, pcr_banks, da_state] {
+        checks.push(check(tpm));
+        stop_if_dead(tpm, checks)?;
     }
-    Ok(())
+    let config = ProvisionConfig {
+        lockout_auth: if plan.provision {
+            Some(plan.lockout_auth.unwrap_or(Auth::EMPTY))
+        } else {
+            None
+        },
+        persist: plan.provision,
+        ..ProvisionConfig::rsa()
+    };
+    match tpm.provision_ek(&config) {
+        Ok(report) => {
+            ek_checks(&report, plan, checks);
+            // Read-only: the EK was created to learn its Name; nothing stays behind.
+            if report.outcome == Outcome::Created
+                && let Some(handle) = report.ek_handle
+                && let Err(e) = tpm.flush_context(handle)
+            {
+                checks.push(transport_check("flush", &e));
+            }
+        }
+        Err(ProvisionError { report, error }) => {
+            ek_checks(&report, plan, checks);
+            checks.push(transport_check("ek", &error));
+        }
+    }
+    stop_if_dead(tpm, checks)
+}
+
+/// Ends the checks after a transport failure, saying so once.
+fn stop_if_dead(tpm: &mut Client, checks: &mut Vec<Check>) -> Result<(), Error<LinkError>> {
+    match tpm.transport_mut().dead.clone() {
+        None => Ok(()),
+        Some(e) => {
+            checks.push(
+                Check::new(
+                    "transport",
+                    Status::Fail,
+                    format!("the TPM stopped answering: {e}; no further checks were run"),
+                )
+                .remedy("Check the device or simulator, then run the doctor again."),
+            );
+            Err(Error::Transport(e))
+        }
+    }
 }
 
 /// After a refused Startup: GetTestResult, the one command a TPM in failure mode still
@@ -333,26 +422,51 @@ fn da_state(tpm: &mut Client) -> Check {
     }
 }
 
-fn ek_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
-    checks.push(match r.da_reset {
+/// The DictionaryAttackLockReset step.
+fn da_reset_check(r: &ProvisionReport, plan: Plan<'_>) -> Check {
+    let given = if plan.lockout_auth.is_some() {
+        "the given lockoutAuth"
+    } else {
+        "the empty lockoutAuth"
+    };
+    match r.da_reset {
         Step::Done => Check::new(
             "da-reset",
             Status::Ok,
-            "DictionaryAttackLockReset with the empty lockoutAuth: done",
+            format!("DictionaryAttackLockReset with {given}: done"),
         ),
         Step::Failed(e) if e.failure == Failure::BadLockoutAuth => refusal(
             "da-reset",
-            Status::Warn,
-            "DictionaryAttackLockReset: lockoutAuth is set",
+            Status::Fail,
+            "DictionaryAttackLockReset: the given lockoutAuth is wrong",
             &e,
         ),
         Step::Failed(e) => refusal("da-reset", Status::Fail, "DictionaryAttackLockReset", &e),
+        Step::Withheld(why) => Check::new(
+            "da-reset",
+            Status::Warn,
+            format!("DictionaryAttackLockReset not sent: {why}"),
+        )
+        .remedy(
+            "Give the lockoutAuth (--lockout-auth) to reset the DA counter. An agent that \
+             resets it with the empty one, as ESXi does, locks the lockout hierarchy (0x921).",
+        ),
+        _ if !plan.provision => Check::new(
+            "da-reset",
+            Status::Info,
+            "read-only: DictionaryAttackLockReset not sent (--provision sends it, with the \
+             empty lockoutAuth only where lockoutAuth is not set)",
+        ),
         _ => Check::new(
             "da-reset",
             Status::Info,
             "DictionaryAttackLockReset not attempted",
         ),
-    });
+    }
+}
+
+fn ek_checks(r: &ProvisionReport, plan: Plan<'_>, checks: &mut Vec<Check>) {
+    checks.push(da_reset_check(r, plan));
     let handle = r.kind.persistent_handle();
     checks.push(match r.persisted_ek {
         Step::Present { .. } => Check::new(
@@ -424,7 +538,7 @@ fn ek_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
             "EK certificate unreadable",
             &e,
         ),
-        Step::Skipped | Step::Done => Check::new("ek-certificate", Status::Info, "not looked for"),
+        _ => Check::new("ek-certificate", Status::Info, "not looked for"),
     });
     ek_outcome_checks(r, checks);
 }
@@ -462,10 +576,19 @@ fn ek_outcome_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
     }
     let name = hex(&r.ek_name);
     checks.push(match r.outcome {
-        tpm2_cmds::Outcome::Failed => Check::new(
+        Outcome::Failed => Check::new(
             "ek",
             Status::Fail,
             "Unable to provision the RSA endorsement key",
+        ),
+        Outcome::Created => Check::new(
+            "ek",
+            Status::Ok,
+            format!(
+                "read-only: EK created from the template and flushed, Name {name}; \
+                 --provision would persist it at {:#010x}",
+                handle.0
+            ),
         ),
         outcome => Check::new("ek", Status::Ok, format!("EK {outcome:?}, Name {name}")),
     });

@@ -11,24 +11,30 @@
 
 pub mod backend;
 pub mod checks;
+pub mod cli;
 pub mod diagnosis;
 pub mod explain;
 #[allow(unsafe_code)]
 mod mmio;
 pub mod report;
+#[cfg(feature = "sim")]
+mod sim;
 
 use core::str::FromStr;
 
 use tpm2_cmds::Tpm;
-use tpm2_tests::delay::CountingDelay;
+use tpm2_cmds::host::StdDelay;
+use tpm2_wire::Auth;
+use zeroize::Zeroizing;
 
 use crate::backend::{BackendSpec, Reached};
 use crate::report::{Check, Report, Status};
 
 /// A state the simulated TPM is put in before the checks: the failures of the field logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scenario {
     /// A manufacture-fresh TPM: no EK certificate, no EK yet.
+    #[default]
     Fresh,
     /// A fresh TPM with an EK certificate in NV: every check passes.
     Healthy,
@@ -93,24 +99,102 @@ impl FromStr for Scenario {
     }
 }
 
-/// Runs the doctor: opens the backend prepared for `scenario`, then every check.
+impl Scenario {
+    /// Whether `spec` can play this scenario: the scenarios put a simulated TPM into a
+    /// field failure's state, so they need a simulator that starts fresh on each run (QEMU
+    /// with swtpm, libtpms in-process); the register-level ones need QEMU's tpm-tis.
+    pub fn applies_to(self, spec: &BackendSpec) -> Result<(), String> {
+        let fits = match self {
+            Self::Fresh => true,
+            Self::NoTpm | Self::FailureMode | Self::Interface0xF => {
+                matches!(spec, BackendSpec::QemuTis(_))
+            }
+            Self::Tpm12 => matches!(
+                spec,
+                BackendSpec::QemuTis(None) | BackendSpec::QemuCrb(None)
+            ),
+            Self::Healthy | Self::DaLockout | Self::ForeignEndorsementAuth | Self::NoEkCert => {
+                matches!(
+                    spec,
+                    BackendSpec::QemuTis(_) | BackendSpec::QemuCrb(_) | BackendSpec::Libtpms
+                )
+            }
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "scenario {} cannot be played by this backend: it needs {}",
+                self.name(),
+                match self {
+                    Self::NoTpm | Self::FailureMode | Self::Interface0xF => "qemu-tis",
+                    Self::Tpm12 => "qemu-tis or qemu-crb without firmware",
+                    _ => "a fresh simulated TPM (qemu-tis, qemu-crb or libtpms)",
+                }
+            ))
+        }
+    }
+}
+
+/// What the user asked the doctor to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The field failure to put a simulated TPM in first.
+    pub scenario: Scenario,
+    /// Write to the TPM as ESXi does (DA reset, persist the EK). `None`: on simulated
+    /// backends only; a device (`dev:`, `mmio`) is examined read-only unless asked.
+    pub provision: Option<bool>,
+    /// The lockoutAuth the user gave; wiped when dropped.
+    pub lockout_auth: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// Runs the doctor: opens the backend prepared for the scenario, then every check. It never
+/// writes to a device unless `options.provision` says so, never sends an authorization
+/// value it was not given (the empty lockoutAuth only where lockoutAuth is not set), and
+/// stops at the first dead transport.
 #[must_use]
-pub fn doctor(backend: &str, spec: &BackendSpec, scenario: Scenario) -> Report {
+pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
+    let scenario = options.scenario;
     let mut report = Report {
         backend: backend.to_owned(),
         scenario: scenario.name().to_owned(),
         interface: "none",
         checks: Vec::new(),
     };
-    let simulated = !matches!(spec, BackendSpec::Dev(_) | BackendSpec::Mmio);
-    if scenario != Scenario::Fresh && !simulated {
-        report.checks.push(Check::new(
-            "scenario",
-            Status::Fail,
-            "scenarios apply to simulated TPMs only",
-        ));
+    if let Err(e) = scenario.applies_to(spec) {
+        report.checks.push(Check::new("scenario", Status::Fail, e));
         return report;
     }
+    let device = matches!(spec, BackendSpec::Dev(_) | BackendSpec::Mmio);
+    let plan = checks::Plan {
+        provision: options.provision.unwrap_or(!device),
+        lockout_auth: match options.lockout_auth.as_deref().map(|a| Auth::new(a)) {
+            Some(Some(a)) => Some(a),
+            Some(None) => {
+                report.checks.push(Check::new(
+                    "lockout-auth",
+                    Status::Fail,
+                    "the lockoutAuth is longer than 64 bytes",
+                ));
+                return report;
+            }
+            None => None,
+        },
+    };
+    report.checks.push(if plan.provision {
+        Check::new(
+            "mode",
+            Status::Info,
+            "provisioning as ESXi does: DA counter reset, EK persisted at 0x81010001",
+        )
+    } else {
+        Check::new(
+            "mode",
+            Status::Info,
+            "read-only: nothing is written to the TPM (--provision to reset the DA counter \
+             and persist the EK)",
+        )
+    });
     let (link, reached) = match backend::open(spec, scenario) {
         Ok(opened) => opened,
         Err(f) => {
@@ -136,9 +220,8 @@ pub fn doctor(backend: &str, spec: &BackendSpec, scenario: Scenario) -> Report {
             },
         ));
     }
-    let mut tpm: Tpm<_, _> = Tpm::new(link, CountingDelay::default());
-    if simulated
-        && !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
+    let mut tpm: Tpm<_, _> = Tpm::new(checks::Watched::new(link), StdDelay);
+    if !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
         && let Err(e) = checks::prepare(&mut tpm, scenario)
     {
         if checks::is_tpm12(&e) {
@@ -153,7 +236,7 @@ pub fn doctor(backend: &str, spec: &BackendSpec, scenario: Scenario) -> Report {
         }
         return report;
     }
-    if let Err(e) = checks::run(&mut tpm, &mut report.checks)
+    if let Err(e) = checks::run(&mut tpm, plan, &mut report.checks)
         && checks::is_tpm12(&e)
     {
         report.interface = "tpm12";

@@ -3,12 +3,22 @@
 
 use serde_json::Value;
 use tpm2_examples::backend::BackendSpec;
-use tpm2_examples::{Scenario, doctor, explain::explain};
+use tpm2_examples::{Options, Scenario, doctor, explain::explain};
+
+fn report_with(backend: &str, options: &Options) -> Value {
+    let spec: BackendSpec = backend.parse().unwrap();
+    let json = doctor(backend, &spec, options).to_json();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("invalid JSON ({e}): {json}"))
+}
 
 fn report(backend: &str, scenario: Scenario) -> Value {
-    let spec: BackendSpec = backend.parse().unwrap();
-    let json = doctor(backend, &spec, scenario).to_json();
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("invalid JSON ({e}): {json}"))
+    report_with(
+        backend,
+        &Options {
+            scenario,
+            ..Options::default()
+        },
+    )
 }
 
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -69,7 +79,25 @@ fn scenarios_over_qemu_tis_and_qemu_crb() {
             "{r:#}"
         );
 
+        // lockoutAuth is set and none was given: the doctor does not guess.
         let r = report(backend, Scenario::DaLockout);
+        assert_check(&r, "da-reset", "warn", None);
+        assert!(
+            check(&r, "da-reset")["summary"]
+                .as_str()
+                .unwrap()
+                .contains("lockoutAuth is set"),
+            "{r:#}"
+        );
+        // With the (wrong) lockoutAuth an admin gives, the field's 0x921 comes back.
+        let r = report_with(
+            backend,
+            &Options {
+                scenario: Scenario::DaLockout,
+                lockout_auth: Some(tpm2_examples::cli::auth_value("a-guess").unwrap()),
+                ..Options::default()
+            },
+        );
         assert_check(&r, "da-reset", "fail", Some(("0x921", "TPM_RC_LOCKOUT")));
         assert_eq!(
             check(&r, "da-reset")["command"],
@@ -142,7 +170,9 @@ fn no_tpm_is_a_failed_interface_check() {
             .unwrap()
             .contains("enable the TPM")
     );
-    assert_eq!(r["checks"].as_array().unwrap().len(), 1);
+    // The mode line, then the failed interface: nothing after it.
+    assert_eq!(r["checks"].as_array().unwrap().len(), 2, "{r:#}");
+    assert_check(&r, "mode", "info", None);
 }
 
 #[test]

@@ -39,5 +39,7 @@ pub use commands::{
     TestResult,
 };
 pub use error::{Error, Failure, TemplateField, TpmError};
-pub use provision::{Outcome, ProvisionConfig, ProvisionReport, Step, TemplateSource};
+pub use provision::{
+    Outcome, ProvisionConfig, ProvisionError, ProvisionReport, Step, TemplateSource, Withheld,
+};
 pub use tpm::{RetryPolicy, Tpm};

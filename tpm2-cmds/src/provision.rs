@@ -3,10 +3,13 @@
 //! certificate in NV, create the EK from the vendor or default template, persist it.
 //! Every step's outcome is recorded as data for a report.
 
+use core::fmt;
+
 use embedded_hal::delay::DelayNs;
 use heapless::Vec;
 use tpm2_wire::{
-    Auth, EccParameter, Handle, Public, PublicKeyRsa, PublicParameters, Transport, Unmarshal,
+    Auth, EccParameter, Handle, PermanentAttributes, Property, Public, PublicKeyRsa,
+    PublicParameters, Transport, Unmarshal,
 };
 
 use crate::ek::EkKind;
@@ -17,7 +20,10 @@ use crate::{Error, Failure, Tpm, TpmError};
 pub struct ProvisionConfig<'a> {
     /// Which EK.
     pub kind: EkKind,
-    /// The lockoutAuth, to reset the DA counter first; `None` skips the reset.
+    /// The lockoutAuth, to reset the DA counter first; `None` skips the reset. An empty
+    /// lockoutAuth is sent only when TPM_PT_PERMANENT says lockoutAuth is not set: a wrong
+    /// lockoutAuth locks the lockout hierarchy (lockoutRecovery seconds, or until reboot),
+    /// so the flow never guesses.
     pub lockout_auth: Option<Auth<'a>>,
     /// The endorsement hierarchy's authValue (empty on a cleared TPM).
     pub endorsement_auth: Auth<'a>,
@@ -41,12 +47,35 @@ impl ProvisionConfig<'_> {
     }
 }
 
+/// Why a step was not sent to the TPM although it was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Withheld {
+    /// DictionaryAttackLockReset with the empty lockoutAuth on a TPM whose lockoutAuth is
+    /// set: it would fail and lock the lockout hierarchy.
+    LockoutAuthSet,
+}
+
+impl fmt::Display for Withheld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LockoutAuthSet => {
+                "lockoutAuth is set and none was given: the empty one would fail and lock \
+                 the lockout hierarchy"
+            }
+        })
+    }
+}
+
 /// One step's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Step {
     /// Not attempted.
     Skipped,
+    /// Asked for, and deliberately not sent: the reason.
+    Withheld(Withheld),
     /// Done.
     Done,
     /// Looked for and not there.
@@ -135,6 +164,23 @@ impl ProvisionReport {
     }
 }
 
+/// A transport or framing failure in the middle of the flow, with the steps done before it.
+#[derive(Debug)]
+pub struct ProvisionError<E> {
+    /// What was done before the failure.
+    pub report: ProvisionReport,
+    /// The failure.
+    pub error: Error<E>,
+}
+
+impl<E: tpm2_wire::TransportError> fmt::Display for ProvisionError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EK provisioning interrupted: {}", self.error)
+    }
+}
+
+impl<E: tpm2_wire::TransportError> core::error::Error for ProvisionError<E> {}
+
 /// Largest vendor template read from NV.
 const TEMPLATE_MAX: usize = 640;
 /// Largest vendor nonce read from NV.
@@ -188,14 +234,18 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     }
 
     /// Runs the EK provisioning flow. TPM refusals are recorded in the report; only a
-    /// transport or framing failure is an `Err`.
+    /// transport or framing failure is an `Err`, which keeps the steps done before it.
+    /// A transient EK created here is flushed on every path unless it is returned
+    /// (`persist` off).
+    // The error carries the same report as the success does: boxing it would need an
+    // allocator, which this crate never uses.
+    #[allow(clippy::result_large_err)]
     pub fn provision_ek(
         &mut self,
         config: &ProvisionConfig<'_>,
-    ) -> Result<ProvisionReport, Error<T::Error>> {
-        let kind = config.kind;
+    ) -> Result<ProvisionReport, ProvisionError<T::Error>> {
         let mut report = ProvisionReport {
-            kind,
+            kind: config.kind,
             da_reset: Step::Skipped,
             persisted_ek: Step::Skipped,
             vendor_template: Step::Skipped,
@@ -208,11 +258,37 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             ek_name: Vec::new(),
             outcome: Outcome::Failed,
         };
+        match self.provision_steps(config, &mut report) {
+            Ok(()) => Ok(report),
+            Err(error) => Err(ProvisionError { report, error }),
+        }
+    }
+
+    /// DictionaryAttackLockReset, unless only the empty lockoutAuth is known and it is set.
+    fn da_reset(&mut self, lockout: Auth<'_>) -> Result<Step, Error<T::Error>> {
+        if lockout.as_bytes().is_empty() {
+            let permanent = match self.get_property(Property::PERMANENT) {
+                Ok(p) => PermanentAttributes::from_bits_retain(p.unwrap_or(0)),
+                Err(e) => return step(Err(e)),
+            };
+            if permanent.contains(PermanentAttributes::LOCKOUT_AUTH_SET) {
+                return Ok(Step::Withheld(Withheld::LockoutAuthSet));
+            }
+        }
+        step(
+            self.dictionary_attack_lock_reset(lockout)
+                .map(|()| Step::Done),
+        )
+    }
+
+    fn provision_steps(
+        &mut self,
+        config: &ProvisionConfig<'_>,
+        report: &mut ProvisionReport,
+    ) -> Result<(), Error<T::Error>> {
+        let kind = config.kind;
         if let Some(lockout) = config.lockout_auth {
-            report.da_reset = step(
-                self.dictionary_attack_lock_reset(lockout)
-                    .map(|()| Step::Done),
-            )?;
+            report.da_reset = self.da_reset(lockout)?;
         }
 
         let persistent = kind.persistent_handle();
@@ -225,7 +301,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         if let Step::Present { .. } = report.persisted_ek {
             report.ek_handle = Some(persistent);
             report.outcome = Outcome::AlreadyProvisioned;
-            return Ok(report);
+            return Ok(());
         }
 
         let mut template_bytes = [0u8; TEMPLATE_MAX];
@@ -265,8 +341,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             }
         }
 
-        self.create_and_persist(config, &template, &mut report)?;
-        Ok(report)
+        self.create_and_persist(config, &template, report)
     }
 
     /// CreatePrimary from `template`, then EvictControl and FlushContext, recorded in
@@ -297,17 +372,19 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         report.ek_handle = Some(handle);
         report.outcome = Outcome::Created;
         if config.persist {
-            let persisted =
-                self.evict_control(Handle::OWNER, config.owner_auth, handle, persistent);
-            report.evict_control = step(persisted.map(|()| Step::Done))?;
+            let persisted = self
+                .evict_control(Handle::OWNER, config.owner_auth, handle, persistent)
+                .map(|()| Step::Done);
+            // The transient copy is no longer needed whatever EvictControl did.
+            let flushed = self.flush_context(handle).map(|()| Step::Done);
+            report.ek_handle = None;
+            report.outcome = Outcome::Failed;
+            report.evict_control = step(persisted)?;
             if report.evict_control == Step::Done {
                 report.ek_handle = Some(persistent);
                 report.outcome = Outcome::Provisioned;
-            } else {
-                report.outcome = Outcome::Failed;
             }
-            // The transient copy is no longer needed either way.
-            step(self.flush_context(handle).map(|()| Step::Done))?;
+            step(flushed)?;
         }
         Ok(())
     }

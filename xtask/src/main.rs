@@ -72,6 +72,8 @@ fn test() -> Result<(), String> {
             ]
             .concat(),
         )?;
+        let doctor_alone = ["clippy", "-p", "tpm2-examples", "--no-default-features"];
+        cargo(&[&doctor_alone[..], &["--all-targets"], &deny].concat())?;
         for image in OUTSIDE_WORKSPACE {
             let manifest = run::workspace_root().join(image.manifest);
             let manifest = manifest.to_string_lossy();
@@ -90,6 +92,7 @@ fn test() -> Result<(), String> {
         Ok(())
     })?;
     step("no_std builds", no_std_builds)?;
+    step("doctor without simulators", doctor_without_simulators)?;
     step("no-panic link check and flash size", size::report)?;
     step("miri", run_miri)?;
     step("fuzz smoke (20 s per target)", || {
@@ -106,6 +109,54 @@ fn test() -> Result<(), String> {
     println!(
         "{} passed, {} failed, {} skipped",
         tally.passed, tally.failed, tally.ignored
+    );
+    Ok(())
+}
+
+/// `cargo install --no-default-features` of the doctor into a scratch root: the binary an
+/// admin installs for /dev/tpmrm0 must link neither libtpms nor libtss2.
+fn doctor_without_simulators() -> Result<(), String> {
+    let root = run::workspace_root();
+    let scratch = root.join("target/doctor-install");
+    let _ = std::fs::remove_dir_all(&scratch);
+    cargo(&[
+        "install",
+        "--quiet",
+        "--path",
+        &root.join("examples").to_string_lossy(),
+        "--no-default-features",
+        "--root",
+        &scratch.to_string_lossy(),
+        "--target-dir",
+        &root.join("target/doctor-build").to_string_lossy(),
+    ])?;
+    let binary = scratch.join("bin/tpm2-doctor");
+    let ldd = std::process::Command::new("ldd")
+        .arg(&binary)
+        .output()
+        .map_err(|e| format!("ldd: {e}"))?;
+    let libraries = String::from_utf8_lossy(&ldd.stdout);
+    if let Some(line) = libraries
+        .lines()
+        .find(|l| l.contains("libtpms") || l.contains("libtss2"))
+    {
+        return Err(format!("{} links {}", binary.display(), line.trim()));
+    }
+    let help = std::process::Command::new(&binary)
+        .arg("--help")
+        .output()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    if !help.status.success() {
+        return Err(format!(
+            "{} --help exited with {}",
+            binary.display(),
+            help.status
+        ));
+    }
+    println!(
+        "{}: links {} libraries, neither libtpms nor libtss2; --help exits 0",
+        binary.display(),
+        libraries.lines().count()
     );
     Ok(())
 }
@@ -150,9 +201,10 @@ fn run_miri() -> Result<(), String> {
     miri(&["-p", "tpm2-wire"])
 }
 
-/// Builds and runs the doctor. Its verdict (exit 0, 1 or 2) is the demo's output, not a
-/// failure of the demo; a usage error or a crash is.
-fn demo(args: &[String]) -> Result<(), String> {
+/// Builds and runs the doctor against the simulator it names (`--backend qemu-tis` unless
+/// the arguments name another), and exits with the doctor's own status: 0 all checks
+/// passed, 1 warnings, 2 failures, 3 usage error.
+fn demo(args: &[String]) -> Result<u8, String> {
     deps::ensure_all()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = std::process::Command::new(cargo);
@@ -168,20 +220,28 @@ fn demo(args: &[String]) -> Result<(), String> {
     ])
     .args(args)
     .current_dir(run::workspace_root());
+    if !args
+        .iter()
+        .any(|a| a == "--backend" || a.starts_with("--backend="))
+    {
+        cmd.args(["--backend", "qemu-tis"]);
+    }
     let status = cmd
         .status()
         .map_err(|e| format!("cargo could not start: {e}"))?;
-    match status.code() {
-        Some(0..=2) => {
+    match status.code().and_then(|c| u8::try_from(c).ok()) {
+        Some(code @ 0..=2) => {
             eprintln!(
                 "\nMore: cargo xtask demo --scenario da-lockout | foreign-endorsement-auth | \
-                 no-ek-cert | interface-0xf | tpm12 | no-tpm | healthy, --backend qemu-crb, --json;\n\
+                 no-ek-cert | interface-0xf | tpm12 | no-tpm | failure-mode | healthy, \
+                 --backend qemu-crb | qemu-tis+ovmf, --json;\n\
                  cargo run -p tpm2-examples --bin tpm2-doctor -- explain FILE (ESXi logs); \
                  cargo run -p tpm2-examples --bin tpm2-rc -- 0x921 0x18b 0x9a2"
             );
-            Ok(())
+            Ok(code)
         }
-        _ => Err(format!("tpm2-doctor exited with {status}")),
+        Some(code) => Ok(code),
+        None => Err(format!("tpm2-doctor exited with {status}")),
     }
 }
 
@@ -207,7 +267,15 @@ fn main() -> ExitCode {
         "test" => test(),
         "deps" => deps::ensure_all(),
         "size" => deps::ensure_all().and_then(|()| size::report()),
-        "demo" => demo(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "demo" => {
+            return match demo(&std::env::args().skip(2).collect::<Vec<_>>()) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("xtask demo: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         "fuzz" => fuzz_task(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz-corpus" => deps::ensure_all().and_then(|()| {
             cargo(&[

@@ -1,51 +1,128 @@
 //! `tpm2-doctor`: why does this host fail TPM attestation?
 //!
-//! ```text
-//! tpm2-doctor [--backend B] [--scenario S] [--json]
-//! tpm2-doctor explain FILE...
-//! ```
-//! Exit status: 0 all checks pass, 1 warnings only, 2 failures (3 for usage errors).
+//! `tpm2-doctor --help` for the options; `tpm2-doctor explain FILE...` annotates logs.
 
+use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
 use tpm2_examples::backend::BackendSpec;
-use tpm2_examples::{Scenario, doctor, explain};
+use tpm2_examples::cli::{EXIT_CODES, EXIT_USAGE, auth_value};
+use tpm2_examples::report::json_str;
+use tpm2_examples::{Options, Scenario, doctor, explain};
 
-const USAGE: &str = "usage: tpm2-doctor [--backend qemu-tis|qemu-crb[+seabios|+ovmf]|libtpms|mssim:HOST:PORT|\
-swtpm:HOST:PORT|dev:/dev/tpmrm0|mmio] [--scenario fresh|healthy|da-lockout|\
-foreign-endorsement-auth|no-ek-cert|interface-0xf|tpm12|no-tpm|failure-mode] [--json]\n       \
-tpm2-doctor explain FILE...";
+/// Why does this host fail TPM attestation? Runs the checks an ESXi host runs at start-up
+/// through this library's drivers, and says for each refusal what it means and what to do.
+#[derive(Parser)]
+#[command(name = "tpm2-doctor", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Annotate ESXi hostd / vmkernel logs (or any text) with what their TPM codes mean.
+    Explain {
+        /// Print the annotations as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Log files; `-` reads standard input. Invalid UTF-8 is replaced, not refused.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Where the TPM is: dev:PATH (Linux device), mmio (hardware through /dev/mem),
+    /// mssim:HOST:PORT, swtpm:HOST:PORT; simulated (feature `sim`): qemu-tis, qemu-crb
+    /// (with +seabios or +ovmf to let firmware run first), libtpms. Default:
+    /// dev:/dev/tpmrm0 when it exists.
+    #[arg(long, value_name = "BACKEND")]
+    backend: Option<String>,
+    /// Put a simulated TPM into a field failure first: fresh, healthy, da-lockout,
+    /// foreign-endorsement-auth, no-ek-cert, interface-0xf, tpm12, no-tpm, failure-mode.
+    #[arg(long, value_name = "SCENARIO", default_value = "fresh")]
+    scenario: Scenario,
+    /// Write to the TPM as ESXi does: reset the DA counter, persist the EK at 0x81010001.
+    /// Devices are examined read-only without it; simulators are provisioned by default.
+    #[arg(long)]
+    provision: bool,
+    /// The lockoutAuth for the DA reset: str:TEXT, hex:HEX, file:PATH or env:NAME. Without
+    /// it the empty lockoutAuth is used only where TPM_PT_PERMANENT says none is set.
+    #[arg(long, value_name = "AUTH")]
+    lockout_auth: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("explain") {
-        return explain_files(&args[1..]);
-    }
-    let (mut backend, mut scenario, mut json) = ("qemu-tis".to_owned(), Scenario::Fresh, false);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match (arg.as_str(), it.clone().next()) {
-            ("--json", _) => json = true,
-            ("--backend", Some(v)) => {
-                backend.clone_from(v);
-                it.next();
-            }
-            ("--scenario", Some(v)) => match v.parse() {
-                Ok(s) => {
-                    scenario = s;
-                    it.next();
-                }
-                Err(e) => return usage(&e),
-            },
-            _ => return usage(&format!("unexpected argument {arg:?}")),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
+    };
+    match cli.command {
+        Some(Command::Explain { json, files }) => explain_files(&files, json),
+        None => check(cli.check),
     }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("tpm2-doctor: {message} (see --help)");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let backend = match args.backend {
+        Some(b) => b,
+        None => match ["/dev/tpmrm0", "/dev/tpm0"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+        {
+            Some(path) => format!("dev:{path}"),
+            None => {
+                return usage(
+                    "no TPM device on this host (/dev/tpmrm0, /dev/tpm0): name a backend with \
+                     --backend",
+                );
+            }
+        },
+    };
     let spec: BackendSpec = match backend.parse() {
         Ok(s) => s,
         Err(e) => return usage(&e),
     };
-    let report = doctor(&backend, &spec, scenario);
-    if json {
+    if spec.is_simulated() && !cfg!(feature = "sim") {
+        return usage(&format!(
+            "{backend}: this tpm2-doctor was built without simulators (cargo feature `sim`)"
+        ));
+    }
+    if let Err(e) = args.scenario.applies_to(&spec) {
+        return usage(&e);
+    }
+    let lockout_auth = match args.lockout_auth.as_deref().map(auth_value).transpose() {
+        Ok(a) => a,
+        Err(e) => return usage(&format!("--lockout-auth: {e}")),
+    };
+    let options = Options {
+        scenario: args.scenario,
+        provision: args.provision.then_some(true),
+        lockout_auth,
+    };
+    let report = doctor(&backend, &spec, &options);
+    if args.json {
         println!("{}", report.to_json());
     } else {
         print!("{}", report.to_text());
@@ -53,31 +130,48 @@ fn main() -> ExitCode {
     ExitCode::from(report.exit_code())
 }
 
-fn usage(message: &str) -> ExitCode {
-    eprintln!("tpm2-doctor: {message}\n{USAGE}");
-    ExitCode::from(3)
+fn read_input(file: &str) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin().read_to_end(&mut bytes)?;
+    } else {
+        bytes = std::fs::read(file)?;
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn explain_files(files: &[String]) -> ExitCode {
-    if files.is_empty() {
-        return usage("explain needs at least one file");
-    }
+fn explain_files(files: &[String], json: bool) -> ExitCode {
     let mut status = ExitCode::SUCCESS;
+    let mut entries = Vec::new();
     for file in files {
-        match std::fs::read_to_string(file) {
-            Ok(text) => {
-                for a in explain::explain(&text) {
-                    println!("{file}:{}: {}", a.line_no, a.line.trim());
-                    for note in &a.notes {
-                        println!("    -> {note}");
-                    }
-                }
-            }
+        let text = match read_input(file) {
+            Ok(text) => text,
             Err(e) => {
                 eprintln!("tpm2-doctor: {file}: {e}");
-                status = ExitCode::from(3);
+                status = ExitCode::from(EXIT_USAGE);
+                continue;
+            }
+        };
+        for a in explain::explain(&text) {
+            if json {
+                let notes: Vec<String> = a.notes.iter().map(|n| json_str(n)).collect();
+                entries.push(format!(
+                    "{{\"file\":{},\"line_no\":{},\"line\":{},\"notes\":[{}]}}",
+                    json_str(file),
+                    a.line_no,
+                    json_str(a.line.trim()),
+                    notes.join(",")
+                ));
+            } else {
+                println!("{file}:{}: {}", a.line_no, a.line.trim());
+                for note in &a.notes {
+                    println!("    -> {note}");
+                }
             }
         }
+    }
+    if json {
+        println!("[{}]", entries.join(","));
     }
     status
 }

@@ -2,29 +2,42 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
+use tpm2_examples::cli::{EXIT_CODES, EXIT_USAGE};
 use tpm2_examples::diagnosis::decode;
 use tpm2_wire::ResponseCode;
 
-fn parse(s: &str) -> Option<u32> {
+/// Decodes TPM 2.0 and TSS response codes as tpm2-tss prints them: format, layer, the
+/// handle, session or parameter concerned, and whether a retry can help.
+#[derive(Parser)]
+#[command(name = "tpm2-rc", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Response codes: hexadecimal with 0x, or decimal.
+    #[arg(required = true, value_name = "CODE", value_parser = parse)]
+    codes: Vec<u32>,
+}
+
+fn parse(s: &str) -> Result<u32, String> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => s.parse().ok(),
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
     }
+    .map_err(|e| format!("{s:?} is not a 32-bit number: {e}"))
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() {
-        eprintln!("usage: tpm2-rc CODE... (hex with 0x, or decimal)");
-        return ExitCode::from(2);
-    }
-    let mut status = ExitCode::SUCCESS;
-    for arg in &args {
-        let Some(raw) = parse(arg) else {
-            eprintln!("tpm2-rc: {arg:?} is not a number");
-            status = ExitCode::from(2);
-            continue;
-        };
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    for raw in cli.codes {
         let code = ResponseCode(raw);
         let d = decode(code);
         println!("{raw:#x}: {}", d.headline());
@@ -47,5 +60,5 @@ fn main() -> ExitCode {
             }
         );
     }
-    status
+    ExitCode::SUCCESS
 }

@@ -1,0 +1,98 @@
+//! The doctor never harms the TPM it examines: it does not guess a lockoutAuth, writes
+//! nothing to a device unless asked, and stops at the first dead transport.
+
+use core::time::Duration;
+use std::io::{Read, Write};
+
+use serde_json::Value;
+use tpm2_cmds::Tpm;
+use tpm2_cmds::host::{StdDelay, Swtpm};
+use tpm2_examples::backend::BackendSpec;
+use tpm2_examples::{Options, doctor};
+use tpm2_tests::swtpm::SwtpmServer;
+use tpm2_wire::{Auth, Handle};
+
+fn run(backend: &str, options: &Options) -> Value {
+    let spec: BackendSpec = backend.parse().unwrap();
+    let json = doctor(backend, &spec, options).to_json();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("invalid JSON ({e}): {json}"))
+}
+
+fn check<'a>(r: &'a Value, id: &str) -> Option<&'a Value> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+}
+
+fn client(swtpm: &SwtpmServer) -> Tpm<Swtpm, StdDelay> {
+    Tpm::new(
+        Swtpm::connect(swtpm.addr(), Duration::from_secs(10)).unwrap(),
+        StdDelay,
+    )
+}
+
+#[test]
+fn with_lockout_auth_set_the_owners_reset_still_works_after_the_doctor() {
+    let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let owner = Auth::new(b"the-owners-lockout-password").unwrap();
+    client(&swtpm)
+        .hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, owner)
+        .unwrap();
+    let backend = format!("swtpm:{}", swtpm.addr());
+    for provision in [None, Some(true)] {
+        let r = run(
+            &backend,
+            &Options {
+                provision,
+                ..Options::default()
+            },
+        );
+        let da = check(&r, "da-reset").unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(da["status"], "warn", "{r:#}");
+        assert!(
+            da["summary"].as_str().unwrap().contains("not sent"),
+            "{da:#}"
+        );
+        // The lockout hierarchy is not locked: the owner's own reset works.
+        client(&swtpm)
+            .dictionary_attack_lock_reset(owner)
+            .unwrap_or_else(|e| panic!("after the doctor (provision {provision:?}): {e}"));
+    }
+}
+
+/// A swtpm-protocol peer that answers the first command (Startup: TPM_RC_INITIALIZE) and
+/// then dies: closes the connection.
+fn dying_peer() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut cmd = [0u8; 12];
+            let _ = s.read_exact(&mut cmd);
+            let _ = s.write_all(&[0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x00]);
+        }
+    });
+    format!("swtpm:{addr}")
+}
+
+#[test]
+fn a_dead_peer_ends_the_checks_with_one_clear_failure() {
+    let r = run(&dying_peer(), &Options::default());
+    let checks = r["checks"].as_array().unwrap();
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["status"] == "fail").collect();
+    assert_eq!(check(&r, "startup").unwrap()["status"], "ok", "{r:#}");
+    let last = checks.last().unwrap();
+    assert_eq!(last["id"], "transport", "{r:#}");
+    assert!(
+        last["summary"]
+            .as_str()
+            .unwrap()
+            .contains("stopped answering"),
+        "{last:#}"
+    );
+    // The check that met the closed connection, then the transport line: nothing after.
+    assert!(failed.len() <= 2, "{r:#}");
+    assert!(check(&r, "ek").is_none(), "{r:#}");
+}
