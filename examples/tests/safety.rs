@@ -96,3 +96,55 @@ fn a_dead_peer_ends_the_checks_with_one_clear_failure() {
     assert!(failed.len() <= 2, "{r:#}");
     assert!(check(&r, "ek").is_none(), "{r:#}");
 }
+
+/// The doctor over `dev:` as an admin runs it, against a character-device stand-in (FUSE,
+/// one write per command, one read per response) in front of swtpm.
+#[test]
+fn the_device_backend_is_read_only_unless_provision_is_given() {
+    let device = tpm2_tests::chardev::FuseTpm::start().unwrap_or_else(|e| panic!("{e}"));
+    let backend = format!("dev:{}", device.path().display());
+    let r = run(&backend, &Options::default());
+    let mode = check(&r, "mode").unwrap()["summary"].as_str().unwrap();
+    assert!(mode.starts_with("read-only"), "{r:#}");
+    assert_eq!(check(&r, "startup").unwrap()["status"], "ok", "{r:#}");
+    let ek = check(&r, "ek").unwrap_or_else(|| panic!("{r:#}"));
+    assert!(
+        ek["summary"].as_str().unwrap().contains("would persist"),
+        "{ek:#}"
+    );
+    assert!(check(&r, "evict-control").is_none(), "{r:#}");
+    assert!(
+        device.commands() > 5,
+        "the doctor went through the device file"
+    );
+    // Nothing stays behind: no persistent EK, no transient object. (Through the device
+    // file: swtpm serves one connection, the device's.)
+    let mut tpm = through(&device);
+    assert!(tpm.read_public(tpm2_wire::reserved::RSA_EK).is_err());
+    let transient = tpm
+        .get_capability(tpm2_wire::Capability::HANDLES, 0x8000_0000, 16)
+        .unwrap();
+    assert!(
+        matches!(transient.data, tpm2_wire::CapabilityData::Handles(h) if h.is_empty()),
+        "{transient:?}"
+    );
+    drop(tpm);
+
+    let r = run(
+        &backend,
+        &Options {
+            provision: Some(true),
+            ..Options::default()
+        },
+    );
+    assert_eq!(check(&r, "evict-control").unwrap()["status"], "ok", "{r:#}");
+    let mut tpm = through(&device);
+    assert!(tpm.read_public(tpm2_wire::reserved::RSA_EK).is_ok());
+}
+
+fn through(device: &tpm2_tests::chardev::FuseTpm) -> Tpm<tpm2_cmds::host::Device, StdDelay> {
+    Tpm::new(
+        tpm2_cmds::host::Device::open(device.path()).unwrap(),
+        StdDelay,
+    )
+}
