@@ -6,11 +6,10 @@ use tpm2_cmds::{
     Step, TemplateSource, Tpm, TpmError,
 };
 use tpm2_wire::{
-    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, NvAttributes, NvPublic,
-    PermanentAttributes, Property, ResponseCode, StartupType, Transport, TransportErrorKind,
+    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, PermanentAttributes, Property,
+    ResponseCode, StartupType, Transport, TransportErrorKind,
 };
 
-use crate::Scenario;
 use crate::backend::{Link, LinkError, Reached};
 use crate::diagnosis::{self, decode, explain_refusal};
 use crate::report::{Check, Status};
@@ -127,44 +126,10 @@ pub fn interface_check(reached: Reached) -> (Check, &'static str) {
             "tis13",
         ),
         tpm2_tis::Interface::Fifo => (Check::new("interface", Status::Ok, summary), "fifo"),
-        tpm2_tis::Interface::Crb => (Check::new("interface", Status::Ok, summary), "crb"),
-    }
-}
-
-/// Puts the simulated TPM into the state of a field failure.
-pub fn prepare(tpm: &mut Client, scenario: Scenario) -> Result<(), Error<LinkError>> {
-    tpm.startup(StartupType::CLEAR)?;
-    match scenario {
-        Scenario::DaLockout => {
-            let set = Auth::new(b"set-by-the-previous-admin").unwrap_or(Auth::EMPTY);
-            tpm.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, set)?;
-            // One wrong lockoutAuth locks the lockout hierarchy.
-            match tpm.dictionary_attack_lock_reset(Auth::new(b"a-guess").unwrap_or(Auth::EMPTY)) {
-                Err(e) if e.is(Failure::BadLockoutAuth) => Ok(()),
-                Err(e) => Err(e),
-                Ok(()) => Ok(()),
-            }
-        }
-        Scenario::ForeignEndorsementAuth => {
-            let foreign = Auth::new(b"foreign-owner").unwrap_or(Auth::EMPTY);
-            tpm.hierarchy_change_auth(Handle::ENDORSEMENT, Auth::EMPTY, foreign)
-        }
-        Scenario::Healthy => {
-            // A stand-in EK certificate where a vendor would have put one.
-            let cert = [0x30u8; 64];
-            let public = NvPublic {
-                index: tpm2_wire::reserved::RSA_EK_CERT_NV,
-                name_alg: AlgId::SHA256,
-                attributes: NvAttributes::OWNERWRITE
-                    | NvAttributes::OWNERREAD
-                    | NvAttributes::AUTHREAD,
-                auth_policy: tpm2_wire::Digest::EMPTY,
-                data_size: 64,
-            };
-            tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, Auth::EMPTY, &public)?;
-            tpm.nv_write(Handle::OWNER, Auth::EMPTY, public.index, 0, &cert)
-        }
-        _ => Ok(()),
+        tpm2_tis::Interface::Crb => (
+            Check::new("interface", Status::Warn, summary).remedy(diagnosis::CRB_ON_ESXI),
+            "crb",
+        ),
     }
 }
 
@@ -210,6 +175,14 @@ pub fn run(
     match tpm.provision_ek(&config) {
         Ok(report) => {
             ek_checks(&report, plan, checks);
+            let modulus = report.ek_handle.and_then(|h| ek_modulus(tpm, h));
+            if let Some(m) = &modulus {
+                checks.push(crate::ekcert::key_check(m));
+            }
+            if let Step::Present { .. } = report.certificate {
+                let index = report.kind.certificate_index();
+                crate::ekcert::checks(tpm, index, modulus.as_deref(), checks);
+            }
             // Read-only: the EK was created to learn its Name; nothing stays behind.
             if report.outcome == Outcome::Created
                 && let Some(handle) = report.ek_handle
@@ -224,6 +197,14 @@ pub fn run(
         }
     }
     stop_if_dead(tpm, checks)
+}
+
+/// The RSA modulus of the key at `handle`.
+fn ek_modulus(tpm: &mut Client, handle: Handle) -> Option<Vec<u8>> {
+    match tpm.read_public(handle).ok()?.public.parameters {
+        tpm2_wire::PublicParameters::Rsa { unique, .. } => Some(unique.as_bytes().to_vec()),
+        _ => None,
+    }
 }
 
 /// Ends the checks after a transport failure, saying so once.

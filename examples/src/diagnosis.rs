@@ -150,3 +150,32 @@ pub const FAILURE_MODE: &str = "The TPM is in failure mode: a self-test or an in
     failed and it now answers only GetTestResult and GetCapability. Power-cycle the host (a \
     cold boot, not a reboot); if it stays in failure mode, update the TPM firmware (the vendor \
     test data above identifies the failed test to the vendor) or replace the module.";
+
+/// The diagnosis of an EK certificate that cannot be parsed.
+pub const EK_CERT_UNUSABLE: &str = "The EK certificate in NV is not a DER X.509 certificate: \
+    attestation services cannot use it. Ask the TPM or platform vendor for a module or firmware \
+    with a valid EK certificate.";
+
+/// The diagnosis of an id-RSAES-OAEP EK certificate.
+pub const EK_CERT_OAEP: &str = "The TPM vendor provisioned the EK certificate with the \
+    TPM 1.2-era id-RSAES-OAEP key algorithm. ESXi cannot read such a key (VMware KB 334591) and \
+    raises the host TPM attestation alarm. Update the TPM firmware with the vendor's tool (newer \
+    firmware provisions rsaEncryption certificates) or replace the module.";
+
+/// The diagnosis of an EK certificate for another key.
+pub const EK_CERT_MISMATCH: &str = "The certificate in NV was issued for another key than the EK \
+    this TPM creates from the TCG template (a vendor template, a replaced or cleared TPM, or a \
+    certificate written by another tool). ESXi reports 'Endorsement key does not match EK \
+    certificate'. Check the vendor template indices, or have the certificate re-provisioned.";
+
+/// The diagnosis of a ROCA-fingerprinted EK.
+pub const ROCA: &str = "The TPM generates weak RSA keys (Infineon RSALib, CVE-2017-15361, \
+    ADV170012): update the TPM firmware with the vendor's tool (Infineon SLB 9665 / 9670 \
+    updates), then clear the TPM so that new keys are generated; until then RSA keys made by it \
+    must not be trusted.";
+
+/// The diagnosis of a CRB TPM on ESXi.
+pub const CRB_ON_ESXI: &str = "ESXi supports only the TPM 2.0 FIFO (TIS) interface: with a \
+    CRB TPM (firmware TPMs: Intel PTT, AMD fTPM; ACPI start method 7) it logs \"Unsupported \
+    'startMethod': 7\" and attestation fails. Fit a discrete TPM 2.0 module, or switch the \
+    firmware setup from the firmware TPM to the discrete one.";

@@ -13,10 +13,12 @@ pub mod backend;
 pub mod checks;
 pub mod cli;
 pub mod diagnosis;
+pub mod ekcert;
 pub mod explain;
 #[allow(unsafe_code)]
 mod mmio;
 pub mod report;
+pub mod roca;
 #[cfg(feature = "sim")]
 mod sim;
 
@@ -53,11 +55,13 @@ pub enum Scenario {
     /// A TPM in failure mode (FIFO register model): Startup answers TPM_RC_FAILURE and
     /// GetTestResult says why.
     FailureMode,
+    /// An EK certificate whose key is id-RSAES-OAEP, which ESXi cannot read.
+    OaepEkCert,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Fresh,
         Self::Healthy,
         Self::DaLockout,
@@ -67,6 +71,7 @@ impl Scenario {
         Self::Tpm12,
         Self::NoTpm,
         Self::FailureMode,
+        Self::OaepEkCert,
     ];
 
     /// The command-line name.
@@ -82,6 +87,7 @@ impl Scenario {
             Self::Tpm12 => "tpm12",
             Self::NoTpm => "no-tpm",
             Self::FailureMode => "failure-mode",
+            Self::OaepEkCert => "oaep-ek-cert",
         }
     }
 }
@@ -113,7 +119,11 @@ impl Scenario {
                 spec,
                 BackendSpec::QemuTis(None) | BackendSpec::QemuCrb(None)
             ),
-            Self::Healthy | Self::DaLockout | Self::ForeignEndorsementAuth | Self::NoEkCert => {
+            Self::Healthy
+            | Self::DaLockout
+            | Self::ForeignEndorsementAuth
+            | Self::NoEkCert
+            | Self::OaepEkCert => {
                 matches!(
                     spec,
                     BackendSpec::QemuTis(_) | BackendSpec::QemuCrb(_) | BackendSpec::Libtpms
@@ -221,8 +231,10 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
         ));
     }
     let mut tpm: Tpm<_, _> = Tpm::new(checks::Watched::new(link), StdDelay);
+    // Without simulators no scenario but `fresh` applies: there is nothing to prepare.
+    #[cfg(feature = "sim")]
     if !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
-        && let Err(e) = checks::prepare(&mut tpm, scenario)
+        && let Err(e) = sim::prepare(&mut tpm, scenario)
     {
         if checks::is_tpm12(&e) {
             report.interface = "tpm12";

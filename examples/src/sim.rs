@@ -2,15 +2,22 @@
 //! backed by swtpm over qtest, after SeaBIOS or OVMF if asked, the fault-injecting FIFO model
 //! for the scenarios no simulator can play, and libtpms in-process.
 
+use core::time::Duration;
+
+use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::{Error, Failure};
+use tpm2_tests::ca;
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
 use tpm2_tests::libtpms::Libtpms;
 use tpm2_tests::qemu::{Device as QemuDevice, Firmware as QemuFirmware, QemuTpm, QtestError};
 use tpm2_tis::RegisterAccess;
+use tpm2_wire::{AlgId, Auth, Handle, NvAttributes, NvPublic, PublicParameters, StartupType};
 
 use crate::Scenario;
 use crate::backend::{
-    BackendSpec, Bus, BusError, Firmware, Link, OpenFailure, Reached, open_registers,
+    BackendSpec, Bus, BusError, Firmware, Link, LinkError, OpenFailure, Reached, open_registers,
 };
+use crate::checks::Client;
 
 /// A simulated register window.
 #[derive(Debug)]
@@ -130,4 +137,57 @@ fn failure_mode_model() -> FaultTis {
         0x80, 0x01, 0, 0, 0, 20, 0, 0, 0, 0, 0, 4, 0xDE, 0xAD, 0xBE, 0xEF, 0, 0, 0x01, 0x01,
     ]);
     model
+}
+
+/// Puts the simulated TPM into the state of a field failure.
+pub(crate) fn prepare(tpm: &mut Client, scenario: Scenario) -> Result<(), Error<LinkError>> {
+    tpm.startup(StartupType::CLEAR)?;
+    match scenario {
+        Scenario::DaLockout => {
+            let set = Auth::new(b"set-by-the-previous-admin").unwrap_or(Auth::EMPTY);
+            tpm.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, set)?;
+            // One wrong lockoutAuth locks the lockout hierarchy.
+            match tpm.dictionary_attack_lock_reset(Auth::new(b"a-guess").unwrap_or(Auth::EMPTY)) {
+                Err(e) if e.is(Failure::BadLockoutAuth) => Ok(()),
+                Err(e) => Err(e),
+                Ok(()) => Ok(()),
+            }
+        }
+        Scenario::ForeignEndorsementAuth => {
+            let foreign = Auth::new(b"foreign-owner").unwrap_or(Auth::EMPTY);
+            tpm.hierarchy_change_auth(Handle::ENDORSEMENT, Auth::EMPTY, foreign)
+        }
+        Scenario::Healthy => write_ek_certificate(tpm, ca::RSA_ENCRYPTION),
+        Scenario::OaepEkCert => write_ek_certificate(tpm, ca::RSAES_OAEP),
+        _ => Ok(()),
+    }
+}
+
+/// Writes an EK certificate for the TPM's own RSA EK, issued by the tests' CA with `key`
+/// as its key algorithm, where the vendor would have put one (NV 0x01C00002, NO_DA, owner
+/// and index readable as the TCG EK credential profile has it).
+fn write_ek_certificate(
+    tpm: &mut Client,
+    key: x509_cert::spki::ObjectIdentifier,
+) -> Result<(), Error<LinkError>> {
+    let ek = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)?;
+    let modulus = match ek.public.parameters {
+        PublicParameters::Rsa { unique, .. } => unique.as_bytes().to_vec(),
+        _ => Vec::new(),
+    };
+    let handle = ek.handle;
+    tpm.flush_context(handle)?;
+    let cert = ca::ek_certificate(&modulus, key, Duration::from_hours(10 * 365 * 24));
+    let public = NvPublic {
+        index: tpm2_wire::reserved::RSA_EK_CERT_NV,
+        name_alg: AlgId::SHA256,
+        attributes: NvAttributes::OWNERWRITE
+            | NvAttributes::OWNERREAD
+            | NvAttributes::AUTHREAD
+            | NvAttributes::NO_DA,
+        auth_policy: tpm2_wire::Digest::EMPTY,
+        data_size: u16::try_from(cert.len()).unwrap_or(u16::MAX),
+    };
+    tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, Auth::EMPTY, &public)?;
+    tpm.nv_write(Handle::OWNER, Auth::EMPTY, public.index, 0, &cert)
 }

@@ -45,7 +45,8 @@ struct CheckArgs {
     #[arg(long, value_name = "BACKEND")]
     backend: Option<String>,
     /// Put a simulated TPM into a field failure first: fresh, healthy, da-lockout,
-    /// foreign-endorsement-auth, no-ek-cert, interface-0xf, tpm12, no-tpm, failure-mode.
+    /// foreign-endorsement-auth, no-ek-cert, oaep-ek-cert, interface-0xf, tpm12, no-tpm,
+    /// failure-mode.
     #[arg(long, value_name = "SCENARIO", default_value = "fresh")]
     scenario: Scenario,
     /// Write to the TPM as ESXi does: reset the DA counter, persist the EK at 0x81010001.
