@@ -47,6 +47,12 @@ pub enum BackendSpec {
 }
 
 impl BackendSpec {
+    /// Whether the backend is a simulator that keeps its state between runs.
+    #[must_use]
+    pub const fn keeps_state(&self) -> bool {
+        matches!(self, Self::Mssim(_) | Self::Swtpm(_))
+    }
+
     /// Whether the backend is one of the simulators of the `sim` feature.
     #[must_use]
     pub const fn is_simulated(&self) -> bool {
@@ -290,11 +296,26 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
         BackendSpec::Mssim(addr) => {
             let mut link = Mssim::connect(addr.as_str(), CONNECT_TIMEOUT)
                 .map_err(|e| host_failure("connect", &e))?;
-            link.power_on()
-                .map_err(|e| host_failure("mssim power-on", &e))?;
+            // A scenario starts from a reboot: the simulator keeps its state between runs.
+            if scenario == Scenario::Fresh {
+                link.power_on()
+            } else {
+                link.power_cycle()
+            }
+            .map_err(|e| host_failure("mssim power", &e))?;
             Ok((Link::Mssim(link), Reached::Host))
         }
         BackendSpec::Swtpm(addr) => {
+            if scenario != Scenario::Fresh {
+                // CMD_INIT on the control channel (the next port): a reboot of the TPM.
+                let control = next_port(addr).ok_or_else(|| OpenFailure {
+                    interface: "host",
+                    summary: format!("{addr}: no control port after it"),
+                    remedy: "Give the server port of swtpm; its control port is the next one."
+                        .into(),
+                })?;
+                Swtpm::init(control.as_str()).map_err(|e| host_failure("swtpm reset", &e))?;
+            }
             let link = Swtpm::connect(addr.as_str(), CONNECT_TIMEOUT)
                 .map_err(|e| host_failure("connect", &e))?;
             Ok((Link::Swtpm(link), Reached::Host))
@@ -305,6 +326,13 @@ pub fn open(spec: &BackendSpec, scenario: Scenario) -> Result<(Link, Reached), O
         }
         BackendSpec::Mmio => crate::mmio::open().and_then(|m| open_registers(Bus::Mmio(m))),
     }
+}
+
+/// HOST:PORT+1.
+fn next_port(addr: &str) -> Option<String> {
+    let (host, port) = addr.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok()?.checked_add(1)?;
+    Some(format!("{host}:{port}"))
 }
 
 #[cfg(feature = "sim")]

@@ -107,8 +107,10 @@ impl FromStr for Scenario {
 
 impl Scenario {
     /// Whether `spec` can play this scenario: the scenarios put a simulated TPM into a
-    /// field failure's state, so they need a simulator that starts fresh on each run (QEMU
-    /// with swtpm, libtpms in-process); the register-level ones need QEMU's tpm-tis.
+    /// field failure's state, so they need a simulator: one that starts fresh on each run
+    /// (QEMU with swtpm, libtpms in-process), or one that keeps its state (mssim, swtpm),
+    /// which is rebooted and cleared through its platform hierarchy first. The
+    /// register-level ones need QEMU's tpm-tis.
     pub fn applies_to(self, spec: &BackendSpec) -> Result<(), String> {
         let fits = match self {
             Self::Fresh => true,
@@ -123,12 +125,7 @@ impl Scenario {
             | Self::DaLockout
             | Self::ForeignEndorsementAuth
             | Self::NoEkCert
-            | Self::OaepEkCert => {
-                matches!(
-                    spec,
-                    BackendSpec::QemuTis(_) | BackendSpec::QemuCrb(_) | BackendSpec::Libtpms
-                )
-            }
+            | Self::OaepEkCert => !matches!(spec, BackendSpec::Dev(_) | BackendSpec::Mmio),
         };
         if fits {
             Ok(())
@@ -139,7 +136,7 @@ impl Scenario {
                 match self {
                     Self::NoTpm | Self::FailureMode | Self::Interface0xF => "qemu-tis",
                     Self::Tpm12 => "qemu-tis or qemu-crb without firmware",
-                    _ => "a fresh simulated TPM (qemu-tis, qemu-crb or libtpms)",
+                    _ => "a simulator (qemu-tis, qemu-crb, libtpms, mssim or swtpm)",
                 }
             ))
         }
@@ -234,7 +231,7 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
     // Without simulators no scenario but `fresh` applies: there is nothing to prepare.
     #[cfg(feature = "sim")]
     if !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
-        && let Err(e) = sim::prepare(&mut tpm, scenario)
+        && let Err(e) = sim::prepare(&mut tpm, scenario, spec.keeps_state())
     {
         if checks::is_tpm12(&e) {
             report.interface = "tpm12";

@@ -139,9 +139,19 @@ fn failure_mode_model() -> FaultTis {
     model
 }
 
-/// Puts the simulated TPM into the state of a field failure.
-pub(crate) fn prepare(tpm: &mut Client, scenario: Scenario) -> Result<(), Error<LinkError>> {
+/// Puts the simulated TPM into the state of a field failure. A simulator that keeps its
+/// state (rebooted by the backend already) is first cleared through the platform hierarchy,
+/// whose authValue is empty after every TPM2_Startup(CLEAR): no owner, no EK, no NV index,
+/// empty hierarchy authValues, as the previous run never happened.
+pub(crate) fn prepare(
+    tpm: &mut Client,
+    scenario: Scenario,
+    keeps_state: bool,
+) -> Result<(), Error<LinkError>> {
     tpm.startup(StartupType::CLEAR)?;
+    if keeps_state {
+        tpm.clear(Handle::PLATFORM, Auth::EMPTY)?;
+    }
     match scenario {
         Scenario::DaLockout => {
             let set = Auth::new(b"set-by-the-previous-admin").unwrap_or(Auth::EMPTY);

@@ -148,3 +148,33 @@ fn through(device: &tpm2_tests::chardev::FuseTpm) -> Tpm<tpm2_cmds::host::Device
         StdDelay,
     )
 }
+
+/// swtpm keeps its state between runs: each scenario reboots and clears it first, so the
+/// same scenario twice, and one after another, gives the same diagnosis.
+#[test]
+fn scenarios_repeat_on_a_simulator_that_keeps_its_state() {
+    use tpm2_examples::Scenario;
+    let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let backend = format!("swtpm:{}", swtpm.addr());
+    let with = |scenario, lockout: Option<&str>| {
+        run(
+            &backend,
+            &Options {
+                scenario,
+                lockout_auth: lockout.map(|a| tpm2_examples::cli::auth_value(a).unwrap()),
+                ..Options::default()
+            },
+        )
+    };
+    for round in 0..2 {
+        let r = with(Scenario::DaLockout, Some("a-guess"));
+        let da = check(&r, "da-reset").unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(da["code"]["raw"], "0x921", "round {round}: {r:#}");
+        let r = with(Scenario::ForeignEndorsementAuth, None);
+        let cp = check(&r, "create-primary").unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(cp["code"]["raw"], "0x9a2", "round {round}: {r:#}");
+        let r = with(Scenario::Healthy, None);
+        assert_eq!(r["exit_code"], 0, "round {round}: {r:#}");
+        assert_eq!(check(&r, "ek-cert-match").unwrap()["status"], "ok");
+    }
+}

@@ -1,4 +1,4 @@
-//! Startup, Shutdown, SelfTest, GetTestResult, GetRandom, HierarchyChangeAuth.
+//! Startup, Shutdown, SelfTest, GetTestResult, GetRandom, HierarchyChangeAuth, Clear.
 
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{
@@ -83,6 +83,17 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 .sessions(&password(auth))?
                 .secret_param(&new_auth)
                 .map(drop)
+        })
+        .map(drop)
+    }
+
+    /// TPM2_Clear, authorized by the platform or lockout hierarchy (`auth_handle`
+    /// TPM_RH_PLATFORM or TPM_RH_LOCKOUT): removes every owner and endorsement object and NV
+    /// index, changes the storage and endorsement seeds, and empties the owner, endorsement
+    /// and lockout authValues. Destroys the owner's keys: never sent unless asked.
+    pub fn clear(&mut self, auth_handle: Handle, auth: Auth<'_>) -> Result<(), Error<T::Error>> {
+        self.execute(CommandCode::CLEAR, 0, |c| {
+            c.handle(auth_handle)?.sessions(&password(auth)).map(drop)
         })
         .map(drop)
     }
