@@ -1,5 +1,7 @@
 //! What both programs share on the command line: the exit-code scheme and secret values.
 
+use std::process::ExitCode;
+
 use zeroize::Zeroizing;
 
 /// Usage errors and unreadable input, for both programs.
@@ -11,6 +13,19 @@ pub const EXIT_CODES: &str = "Exit status:
   1  warnings only
   2  at least one check failed
   3  usage error, or an input that cannot be read or decoded";
+
+/// Parses the command line, or prints why not and says how to exit: 0 after `--help` and
+/// `--version`, [`EXIT_USAGE`] after a usage error.
+pub fn parse<P: clap::Parser>() -> Result<P, ExitCode> {
+    P::try_parse().map_err(|e| {
+        let _ = e.print();
+        if e.use_stderr() {
+            ExitCode::from(EXIT_USAGE)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
 
 /// Reads an authorization value given as `str:TEXT` (or plain TEXT), `hex:HEX`,
 /// `file:PATH` (the file's bytes) or `env:NAME` (an environment variable), as tpm2-tools

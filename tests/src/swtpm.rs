@@ -75,6 +75,24 @@ impl SwtpmServer {
             .status();
     }
 
+    /// Runs `tpm2_createek -G rsa` (tpm2-tools) on this TPM: the RSA EK persisted at
+    /// 0x81010001, its TPM2B_PUBLIC written to `public`.
+    pub fn tpm2_createek(&self, public: &std::path::Path) -> Result<(), QtestError> {
+        require_program("tpm2_createek", "tpm2-tools")?;
+        let out = Command::new("tpm2_createek")
+            .args(["-T", &self.tcti(), "-G", "rsa", "-c", "0x81010001", "-u"])
+            .arg(public)
+            .output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(QtestError::Protocol(format!(
+                "tpm2_createek: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )))
+        }
+    }
+
     /// The tpm2-tss TCTI string for tpm2-tools.
     #[must_use]
     pub fn tcti(&self) -> String {

@@ -2,7 +2,6 @@
 //! on the same TPM as a differential check) and the mssim protocol in front of libtpms.
 
 use core::time::Duration;
-use std::process::Command;
 
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_cmds::host::{Mssim, Reason, Swtpm};
@@ -31,20 +30,11 @@ fn our_rsa_ek_and_tpm2_createeks_have_the_same_name() {
         tpm.flush_context(handle).unwrap();
         name
     };
-    tpm2_tests::qemu::require_program("tpm2_createek", "tpm2-tools")
-        .unwrap_or_else(|e| panic!("{e}"));
     let dir = tpm2_tests::qemu::fresh_dir("createek").unwrap();
     let public = dir.join("ek.pub");
-    let out = Command::new("tpm2_createek")
-        .args(["-T", &swtpm.tcti(), "-G", "rsa", "-c", "0x81010001", "-u"])
-        .arg(&public)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tpm2_createek: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    swtpm
+        .tpm2_createek(&public)
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut tpm: Tpm<_, _> = Tpm::new(
         Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap(),
         VirtualClock::default(),

@@ -5,13 +5,12 @@
 
 use core::fmt::Write;
 use core::time::Duration;
-use std::process::Command;
 
 use tpm2_cmds::Tpm;
 use tpm2_cmds::host::Swtpm;
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::ovmf::{Boot, boot, uefi_app};
-use tpm2_tests::qemu::{Device, require_program};
+use tpm2_tests::qemu::Device;
 use tpm2_tests::swtpm::SwtpmServer;
 use tpm2_wire::reserved;
 
@@ -31,17 +30,13 @@ fn expect(boot: &Boot, step: &str, want: &str) {
 
 /// The Name tpm2_createek gives the RSA EK on the TPM state the guest used, in hex.
 fn tpm2_createek_name(state: std::path::PathBuf) -> String {
-    require_program("tpm2_createek", "tpm2-tools").unwrap_or_else(|e| panic!("{e}"));
     let swtpm = SwtpmServer::start_in(state).unwrap_or_else(|e| panic!("{e}"));
-    let out = Command::new("tpm2_createek")
-        .args(["-T", &swtpm.tcti(), "-G", "rsa", "-c", "0x81010001"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tpm2_createek: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let public = tpm2_tests::qemu::fresh_dir("createek")
+        .unwrap()
+        .join("ek.pub");
+    swtpm
+        .tpm2_createek(&public)
+        .unwrap_or_else(|e| panic!("{e}"));
     let transport = Swtpm::connect(swtpm.addr(), Duration::from_mins(1)).unwrap();
     let mut tpm: Tpm<_, _> = Tpm::new(transport, VirtualClock::default());
     let public = tpm.read_public(reserved::RSA_EK).unwrap();

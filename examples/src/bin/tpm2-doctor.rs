@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use tpm2_examples::backend::BackendSpec;
-use tpm2_examples::cli::{EXIT_CODES, EXIT_USAGE, auth_value};
+use tpm2_examples::cli::{EXIT_CODES, EXIT_USAGE, auth_value, parse};
 use tpm2_examples::report::json_str;
 use tpm2_examples::{Options, Scenario, doctor, explain};
 
@@ -63,16 +63,9 @@ struct CheckArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(EXIT_USAGE)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(code) => return code,
     };
     match cli.command {
         Some(Command::Explain { json, files }) => explain_files(&files, json),

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tpm2_examples::cli::{EXIT_CODES, EXIT_USAGE};
+use tpm2_examples::cli::{EXIT_CODES, parse};
 use tpm2_examples::diagnosis::decode;
 use tpm2_wire::ResponseCode;
 
@@ -13,11 +13,11 @@ use tpm2_wire::ResponseCode;
 #[command(name = "tpm2-rc", version, after_help = EXIT_CODES)]
 struct Cli {
     /// Response codes: hexadecimal with 0x, or decimal.
-    #[arg(required = true, value_name = "CODE", value_parser = parse)]
+    #[arg(required = true, value_name = "CODE", value_parser = parse_code)]
     codes: Vec<u32>,
 }
 
-fn parse(s: &str) -> Result<u32, String> {
+fn parse_code(s: &str) -> Result<u32, String> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u32::from_str_radix(hex, 16),
         None => s.parse(),
@@ -26,16 +26,9 @@ fn parse(s: &str) -> Result<u32, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(EXIT_USAGE)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(code) => return code,
     };
     for raw in cli.codes {
         let code = ResponseCode(raw);

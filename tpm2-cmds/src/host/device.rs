@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tpm2_wire::Transport;
 
-use super::{HostError, Reason, frame_size};
+use super::{HostError, Reason, exchange_once, frame_size};
 
 /// A TPM character device. One write sends a command; one read returns the whole response
 /// (the kernel driver enforces the command's deadline).
@@ -53,15 +53,8 @@ impl Transport for Device {
         buf: &'b mut [u8],
         command_len: usize,
     ) -> Result<&'b [u8], HostError> {
-        let Some(mut file) = self.file.take() else {
-            return Err(HostError::new(self.path.clone(), Reason::Broken));
-        };
-        match Self::exchange(&mut file, buf, command_len) {
-            Ok(rsp) => {
-                self.file = Some(file);
-                Ok(rsp)
-            }
-            Err(r) => Err(HostError::new(self.path.clone(), r)),
-        }
+        exchange_once(&mut self.file, &self.path, |file| {
+            Self::exchange(file, buf, command_len)
+        })
     }
 }

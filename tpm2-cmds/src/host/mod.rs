@@ -136,6 +136,25 @@ impl TransportError for HostError {
     }
 }
 
+/// Runs one exchange on the stream in `slot`. The stream is taken out for it and put back
+/// only when the exchange ended at a frame boundary (a complete response, or a powered-off
+/// simulator's complete empty answer): after any other failure the slot stays empty and
+/// every later exchange fails at once with [`Reason::Broken`].
+fn exchange_once<S, T>(
+    slot: &mut Option<S>,
+    peer: &str,
+    exchange: impl FnOnce(&mut S) -> Result<T, Reason>,
+) -> Result<T, HostError> {
+    let Some(mut stream) = slot.take() else {
+        return Err(HostError::new(peer, Reason::Broken));
+    };
+    let result = exchange(&mut stream);
+    if matches!(result, Ok(_) | Err(Reason::PoweredOff)) {
+        *slot = Some(stream);
+    }
+    result.map_err(|r| HostError::new(peer, r))
+}
+
 /// An I/O error as a reason: end of stream is `Closed`, a read timeout (`EAGAIN` /
 /// `EWOULDBLOCK` or `ETIMEDOUT`) is `Timeout`.
 fn io_reason(e: io::Error, deadline_ms: u64) -> Reason {

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use tpm2_wire::{HEADER_LEN, Transport};
 
-use super::{HostError, Reason, Stream, connect, deadline_ms, frame_size, io_reason, read_by};
+use super::{
+    HostError, Reason, Stream, connect, deadline_ms, exchange_once, frame_size, io_reason, read_by,
+};
 
 const POWER_ON: u32 = 1;
 const POWER_OFF: u32 = 2;
@@ -178,22 +180,10 @@ impl<S: Stream> Transport for Mssim<S> {
         buf: &'b mut [u8],
         command_len: usize,
     ) -> Result<&'b [u8], HostError> {
-        // Taken out for the exchange: only a complete one puts it back. A powered-off
-        // simulator's empty answer is complete, so the stream stays usable.
-        let Some(mut tpm) = self.tpm.take() else {
-            return Err(self.error(Reason::Broken));
-        };
-        match Self::exchange(&mut tpm, self.locality, buf, command_len, self.margin) {
-            Ok(rsp) => {
-                self.tpm = Some(tpm);
-                Ok(rsp)
-            }
-            Err(Reason::PoweredOff) => {
-                self.tpm = Some(tpm);
-                Err(self.error(Reason::PoweredOff))
-            }
-            Err(r) => Err(self.error(r)),
-        }
+        let (locality, margin) = (self.locality, self.margin);
+        exchange_once(&mut self.tpm, &self.peer, |tpm| {
+            Self::exchange(tpm, locality, buf, command_len, margin)
+        })
     }
 }
 

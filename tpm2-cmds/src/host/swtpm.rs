@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tpm2_wire::Transport;
 
-use super::{HostError, Reason, connect, deadline_ms, io_reason, read_frame};
+use super::{HostError, Reason, connect, deadline_ms, exchange_once, io_reason, read_frame};
 
 /// swtpm control command CMD_INIT.
 const CMD_INIT: u32 = 0x02;
@@ -21,6 +21,8 @@ const CMD_SET_LOCALITY: u32 = 0x05;
 pub struct Swtpm {
     stream: Option<TcpStream>,
     addr: SocketAddr,
+    /// `swtpm ADDR`, for errors.
+    peer: String,
     connect_timeout: Duration,
     /// Added to each command's duration class to make its deadline.
     pub margin: Duration,
@@ -39,6 +41,7 @@ impl Swtpm {
         Ok(Self {
             stream: Some(stream),
             addr,
+            peer: format!("swtpm {addr}"),
             connect_timeout,
             margin: Duration::from_secs(1),
         })
@@ -53,7 +56,7 @@ impl Swtpm {
     }
 
     fn error(&self, reason: Reason) -> HostError {
-        HostError::new(format!("swtpm {}", self.addr), reason)
+        HostError::new(self.peer.clone(), reason)
     }
 
     /// Sends CMD_INIT on swtpm's control socket (needed unless swtpm runs with
@@ -100,22 +103,13 @@ impl Transport for Swtpm {
         buf: &'b mut [u8],
         command_len: usize,
     ) -> Result<&'b [u8], HostError> {
-        // Taken out for the exchange: only a complete exchange puts it back.
-        let Some(mut stream) = self.stream.take() else {
-            return Err(self.error(Reason::Broken));
-        };
-        let command = buf.get(..command_len).unwrap_or_default();
-        let ms = deadline_ms(command, self.margin);
-        let deadline = Instant::now() + Duration::from_millis(ms);
-        if let Err(e) = stream.write_all(command) {
-            return Err(self.error(io_reason(e, ms)));
-        }
-        match read_frame(&mut stream, buf, deadline, ms) {
-            Ok(rsp) => {
-                self.stream = Some(stream);
-                Ok(rsp)
-            }
-            Err(r) => Err(self.error(r)),
-        }
+        let margin = self.margin;
+        exchange_once(&mut self.stream, &self.peer, |stream| {
+            let command = buf.get(..command_len).unwrap_or_default();
+            let ms = deadline_ms(command, margin);
+            let deadline = Instant::now() + Duration::from_millis(ms);
+            stream.write_all(command).map_err(|e| io_reason(e, ms))?;
+            read_frame(stream, buf, deadline, ms)
+        })
     }
 }
