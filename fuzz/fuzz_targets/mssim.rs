@@ -1,50 +1,28 @@
-//! The mssim framing reader fed a fuzzer-chosen byte stream by the "simulator".
+//! The mssim framing reader fed a fuzzer-chosen byte stream by the "simulator": every
+//! response it returns is a whole frame that fits, and after a failure that left the stream
+//! mid-frame it never reads again.
 #![no_main]
 
-use std::io::{Cursor, Read, Write};
-
 use libfuzzer_sys::fuzz_target;
-use tpm2_cmds::host::Mssim;
-use tpm2_fuzz::get_random;
+use tpm2_cmds::host::{Mssim, Reason};
+use tpm2_fuzz::{ByteStream, get_random};
 use tpm2_wire::Transport;
-
-/// Reads fuzzer bytes, swallows writes.
-struct Stream(Cursor<Vec<u8>>);
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl tpm2_cmds::host::Stream for Stream {
-    fn set_read_deadline(&mut self, _: std::time::Duration) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     let (platform, tpm) = data.split_at(data.len().min(8));
-    let mut link = Mssim::from_streams(
-        Stream(Cursor::new(tpm.to_vec())),
-        Stream(Cursor::new(platform.to_vec())),
-    );
+    let mut link = Mssim::from_streams(ByteStream::new(tpm), ByteStream::new(platform));
     let _ = link.power_on();
     let mut buf = [0u8; 1024];
+    let mut broken = false;
     for _ in 0..3 {
         let len = get_random(&mut buf);
         match link.transact(&mut buf, len) {
-            Ok(rsp) => assert!(rsp.len() >= 10 && rsp.len() <= 1024),
-            Err(_) => break,
+            Ok(rsp) => {
+                assert!(!broken, "a stream used after it broke");
+                assert!(rsp.len() >= 10 && rsp.len() <= 1024);
+            }
+            Err(e) if broken => assert!(matches!(e.reason(), Reason::Broken), "{e}"),
+            Err(e) => broken = !matches!(e.reason(), Reason::PoweredOff),
         }
     }
 });

@@ -265,3 +265,37 @@ impl Transport for Script<'_> {
         Ok(&buf[..n])
     }
 }
+
+/// A byte stream whose reads return fuzzer bytes and whose writes go nowhere: the peer of
+/// the host transports' frame readers.
+#[derive(Debug)]
+pub struct ByteStream(pub std::io::Cursor<Vec<u8>>);
+
+impl ByteStream {
+    /// A stream reading `data`.
+    #[must_use]
+    pub fn new(data: &[u8]) -> Self {
+        Self(std::io::Cursor::new(data.to_vec()))
+    }
+}
+
+impl std::io::Read for ByteStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl std::io::Write for ByteStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tpm2_cmds::host::Stream for ByteStream {
+    fn set_read_deadline(&mut self, _: std::time::Duration) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -13,6 +13,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "tis",
     "crb",
     "mssim",
+    "swtpm",
     "explain",
 ];
 

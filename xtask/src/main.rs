@@ -117,6 +117,32 @@ fn test() -> Result<(), String> {
 /// admin installs for /dev/tpmrm0 must link neither libtpms nor libtss2.
 fn doctor_without_simulators() -> Result<(), String> {
     let root = run::workspace_root();
+    // Nothing that builds against libtpms or libtss2 (tpm2-tests' build script) is in the
+    // graph, so the install needs neither libtpms-dev nor libtss2-dev.
+    let tree =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "tree",
+                "-p",
+                "tpm2-examples",
+                "--no-default-features",
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+            ])
+            .current_dir(&root)
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    if let Some(line) = tree
+        .lines()
+        .find(|l| l.starts_with("tpm2-tests") || l.starts_with("pkg-config"))
+    {
+        return Err(format!(
+            "tpm2-examples --no-default-features depends on {line}"
+        ));
+    }
     let scratch = root.join("target/doctor-install");
     let _ = std::fs::remove_dir_all(&scratch);
     cargo(&[

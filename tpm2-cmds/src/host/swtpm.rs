@@ -9,23 +9,42 @@ use std::time::Instant;
 
 use tpm2_wire::Transport;
 
-use super::{HostError, Reason, connect, deadline_ms, exchange_once, io_reason, read_frame};
+use super::{
+    HostError, Reason, Stream, connect, deadline_ms, exchange_once, io_reason, read_frame,
+};
 
 /// swtpm control command CMD_INIT.
 const CMD_INIT: u32 = 0x02;
 /// swtpm control command CMD_SET_LOCALITY.
 const CMD_SET_LOCALITY: u32 = 0x05;
 
-/// A connection to `swtpm socket --server type=tcp,...`: commands are sent as raw frames.
+/// A connection to `swtpm socket --server type=tcp,...` (or any stream speaking its
+/// protocol): commands are sent as raw frames.
 #[derive(Debug)]
-pub struct Swtpm {
-    stream: Option<TcpStream>,
-    addr: SocketAddr,
+pub struct Swtpm<S: Stream = TcpStream> {
+    stream: Option<S>,
+    /// Where to connect again, for TCP.
+    addr: Option<(SocketAddr, Duration)>,
     /// `swtpm ADDR`, for errors.
     peer: String,
-    connect_timeout: Duration,
     /// Added to each command's duration class to make its deadline.
     pub margin: Duration,
+}
+
+impl<S: Stream> Swtpm<S> {
+    /// Speaks the protocol over an already-open stream.
+    pub fn from_stream(stream: S) -> Self {
+        Self {
+            stream: Some(stream),
+            addr: None,
+            peer: String::from("swtpm"),
+            margin: Duration::from_secs(1),
+        }
+    }
+
+    fn error(&self, reason: Reason) -> HostError {
+        HostError::new(self.peer.clone(), reason)
+    }
 }
 
 impl Swtpm {
@@ -38,25 +57,21 @@ impl Swtpm {
         let addr = stream
             .peer_addr()
             .map_err(|e| HostError::new("swtpm", Reason::Connect(e)))?;
-        Ok(Self {
-            stream: Some(stream),
-            addr,
-            peer: format!("swtpm {addr}"),
-            connect_timeout,
-            margin: Duration::from_secs(1),
-        })
+        let mut link = Self::from_stream(stream);
+        link.peer = format!("swtpm {addr}");
+        link.addr = Some((addr, connect_timeout));
+        Ok(link)
     }
 
     /// Connects again after a failure made the stream unusable.
     pub fn reconnect(&mut self) -> Result<(), HostError> {
+        let Some((addr, timeout)) = self.addr else {
+            return Err(self.error(Reason::Broken));
+        };
         self.stream = None;
-        let stream = connect(self.addr, self.connect_timeout).map_err(|(_, r)| self.error(r))?;
+        let stream = connect(addr, timeout).map_err(|(_, r)| self.error(r))?;
         self.stream = Some(stream);
         Ok(())
-    }
-
-    fn error(&self, reason: Reason) -> HostError {
-        HostError::new(self.peer.clone(), reason)
     }
 
     /// Sends CMD_INIT on swtpm's control socket (needed unless swtpm runs with
@@ -95,7 +110,7 @@ fn control_command(
     }
 }
 
-impl Transport for Swtpm {
+impl<S: Stream> Transport for Swtpm<S> {
     type Error = HostError;
 
     fn transact<'b>(
