@@ -54,6 +54,16 @@ fn wipe(bytes: &mut [u8]) {
     core::hint::black_box(&*bytes);
 }
 
+/// Wipes the command bytes the response did not overwrite (from `rsp_len` on) in the
+/// `secrets` ranges: the authorization area and the secret parameters. Not generic, so that
+/// every command shares one copy.
+fn wipe_unanswered(buf: &mut [u8], secrets: &[Option<core::ops::Range<usize>>; 2], rsp_len: usize) {
+    for range in secrets.iter().flatten().filter(|r| r.end > rsp_len) {
+        let from = range.start.max(rsp_len);
+        wipe(buf.get_mut(from..range.end).unwrap_or_default());
+    }
+}
+
 /// A TPM 2.0 reached through a [`Transport`], with a command/response buffer of `N` bytes
 /// (4096 by default, the PC Client maximum).
 ///
@@ -132,12 +142,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                     return Err(Error::Transport(e));
                 }
             };
-            // Command bytes the response did not overwrite: the authorization area and the
-            // secret parameters among them.
-            for range in secrets.into_iter().flatten().filter(|r| r.end > rsp_len) {
-                let from = range.start.max(rsp_len);
-                wipe(self.buf.get_mut(from..range.end).unwrap_or_default());
-            }
+            wipe_unanswered(&mut self.buf, &secrets, rsp_len);
             let rc = tpm2_wire::Header::parse(self.buf.get(..rsp_len).unwrap_or_default())?;
             let kind = tpm2_wire::ResponseCode(rc.code.get()).kind();
             let may_retry = attempt < self.retry.max_attempts
