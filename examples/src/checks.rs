@@ -6,7 +6,7 @@ use tpm2_cmds::{
     Step, TemplateSource, Tpm, TpmError,
 };
 use tpm2_wire::{
-    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, PermanentAttributes, Property,
+    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, PermanentAttributes,
     ResponseCode, StartupType, Transport, TransportErrorKind,
 };
 
@@ -271,53 +271,30 @@ fn self_test(tpm: &mut Client) -> Check {
     }
 }
 
-fn ascii(v: u32) -> String {
-    v.to_be_bytes()
-        .iter()
-        .filter(|b| b.is_ascii_graphic() || **b == b' ')
-        .map(|&b| char::from(b))
-        .collect()
-}
-
 fn identity(tpm: &mut Client) -> Check {
-    let mut props = Vec::new();
-    let read = tpm.for_each_capability(
-        Capability::TPM_PROPERTIES,
-        Property::FAMILY_INDICATOR.0,
-        |d| {
-            if let CapabilityData::Properties(l) = d {
-                props.extend(l.iter().map(|p| (p.property, p.value)));
-            }
-        },
-    );
-    if let Err(e) = read {
-        return transport_check("identity", &e);
-    }
-    let get = |p: Property| props.iter().find(|(k, _)| *k == p).map_or(0, |(_, v)| *v);
-    let vendor: String = [
-        Property::VENDOR_STRING_1,
-        Property::VENDOR_STRING_2,
-        Property::VENDOR_STRING_3,
-        Property::VENDOR_STRING_4,
-    ]
-    .into_iter()
-    .map(|p| ascii(get(p)))
-    .collect();
-    let (fw1, fw2) = (
-        get(Property::FIRMWARE_VERSION_1),
-        get(Property::FIRMWARE_VERSION_2),
-    );
+    let id = match tpm.fixed_properties() {
+        Ok(id) => id,
+        Err(e) => return transport_check("identity", &e),
+    };
+    let text = |bytes: &[u8]| -> String {
+        bytes
+            .iter()
+            .filter(|b| b.is_ascii_graphic() || **b == b' ')
+            .map(|&b| char::from(b))
+            .collect()
+    };
+    let (fw1, fw2) = id.firmware_version;
     Check::new(
         "identity",
         Status::Ok,
         format!(
             "manufacturer {:?} ({}), family {:?}, spec level {} revision {}.{:02}, firmware {}.{}.{}.{}",
-            ascii(get(Property::MANUFACTURER)),
-            vendor.trim(),
-            ascii(get(Property::FAMILY_INDICATOR)),
-            get(Property::LEVEL),
-            get(Property::REVISION) / 100,
-            get(Property::REVISION) % 100,
+            text(&id.manufacturer),
+            text(&id.vendor_string).trim(),
+            text(&id.family),
+            id.level,
+            id.revision / 100,
+            id.revision % 100,
             fw1 >> 16,
             fw1 & 0xFFFF,
             fw2 >> 16,
@@ -357,29 +334,18 @@ fn pcr_banks(tpm: &mut Client) -> Check {
 }
 
 fn da_state(tpm: &mut Client) -> Check {
-    let mut props = Vec::new();
-    let read = tpm
-        .get_capability(Capability::TPM_PROPERTIES, Property::PERMANENT.0, 32)
-        .map(|page| {
-            if let CapabilityData::Properties(l) = page.data {
-                props.extend(l.iter().map(|p| (p.property, p.value)));
-            }
-        });
-    if let Err(e) = read {
-        return transport_check("da-state", &e);
-    }
-    let get = |p: Property| props.iter().find(|(k, _)| *k == p).map_or(0, |(_, v)| *v);
-    let permanent = PermanentAttributes::from_bits_retain(get(Property::PERMANENT));
-    let (count, max) = (get(Property::LOCKOUT_COUNTER), get(Property::MAX_AUTH_FAIL));
-    let (interval, recovery) = (
-        get(Property::LOCKOUT_INTERVAL),
-        get(Property::LOCKOUT_RECOVERY),
-    );
+    let state = match tpm.dictionary_attack_state() {
+        Ok(state) => state,
+        Err(e) => return transport_check("da-state", &e),
+    };
+    let permanent = state.permanent;
+    let (count, max) = (state.failed_tries, state.max_tries);
+    let (interval, recovery) = (state.recovery_time, state.lockout_recovery);
     let summary = format!(
         "failures {count}/{max}, lockout interval {interval} s, lockout recovery {recovery} s, \
          inLockout {}, lockoutAuth {}, endorsementAuth {}",
-        permanent.contains(PermanentAttributes::IN_LOCKOUT),
-        if permanent.contains(PermanentAttributes::LOCKOUT_AUTH_SET) {
+        state.in_lockout(),
+        if state.lockout_auth_set() {
             "set"
         } else {
             "empty"
@@ -390,7 +356,7 @@ fn da_state(tpm: &mut Client) -> Check {
             "empty"
         },
     );
-    if permanent.contains(PermanentAttributes::IN_LOCKOUT) {
+    if state.in_lockout() {
         Check::new("da-state", Status::Fail, summary).remedy(format!(
             "The TPM is in DA lockout: reset it with DictionaryAttackLockReset and the \
              lockoutAuth, or wait {interval} s per recorded failure."

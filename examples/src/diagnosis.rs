@@ -114,8 +114,10 @@ fn remedy(error: &TpmError) -> String {
             "The hierarchy is disabled (TPM2_HierarchyControl): enable it in the firmware setup."
         }
         (_, Failure::NotStarted) => {
-            "Run TPM2_Startup(CLEAR) first; TPM_RC_INITIALIZE from Startup itself means the \
-             firmware started the TPM already, which is fine."
+            "Run TPM2_Startup(CLEAR) first: the firmware did not start the TPM."
+        }
+        (_, Failure::AlreadyStarted) => {
+            "Nothing to do: the firmware started the TPM already, as it should."
         }
         (_, Failure::TpmFailureMode) => {
             "The TPM is in failure mode: read TPM2_GetTestResult, power-cycle the host, and \

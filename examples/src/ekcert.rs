@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use tpm2_wire::{Auth, Handle, NvAttributes, PermanentAttributes, Property};
+use tpm2_wire::{Auth, Handle, NvAttributes, PermanentAttributes};
 use x509_cert::Certificate;
 use x509_cert::der::asn1::UintRef;
 use x509_cert::der::{Decode, Reader, SliceReader};
@@ -78,11 +78,9 @@ fn read(tpm: &mut Client, index: Handle) -> Result<Option<Vec<u8>>, String> {
     let public = tpm.nv_read_public(index).map_err(|e| e.to_string())?.public;
     let (attributes, size) = (public.attributes, public.data_size);
     let owner_auth_set = tpm
-        .get_property(Property::PERMANENT)
+        .permanent()
         .map_err(|e| e.to_string())?
-        .is_some_and(|p| {
-            PermanentAttributes::from_bits_retain(p).contains(PermanentAttributes::OWNER_AUTH_SET)
-        });
+        .contains(PermanentAttributes::OWNER_AUTH_SET);
     let auth_handle = if attributes.contains(NvAttributes::OWNERREAD) && !owner_auth_set {
         Handle::OWNER
     } else if attributes.contains(NvAttributes::AUTHREAD | NvAttributes::NO_DA) {

@@ -227,7 +227,7 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
             },
         ));
     }
-    let mut tpm: Tpm<_, _> = Tpm::new(checks::Watched::new(link), StdDelay);
+    let mut tpm = Tpm::new(checks::Watched::new(link), StdDelay);
     // Without simulators no scenario but `fresh` applies: there is nothing to prepare.
     #[cfg(feature = "sim")]
     if !matches!(scenario, Scenario::Fresh | Scenario::FailureMode)
@@ -252,3 +252,8 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
     }
     report
 }
+
+/// The README's Rust snippets, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeSnippets;

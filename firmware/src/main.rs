@@ -100,7 +100,7 @@ fn firmware_path() -> u32 {
     if tis.probe().interface == Interface::Crb {
         return 3;
     }
-    let mut tpm: Tpm<_, _> = Tpm::new(tis, delay);
+    let mut tpm = Tpm::new(tis, delay);
     if tpm.startup(StartupType::CLEAR).is_err() {
         return 4;
     }

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, rsp)) = data.split_first() else {
         return;
     };
-    let mut tpm: Tpm<_, _> = Tpm::new(Script::new(rsp), Instant).with_retry(RetryPolicy::NEVER);
+    let mut tpm = Tpm::new(Script::new(rsp), Instant).with_retry(RetryPolicy::NEVER);
     let select = [PcrSelection {
         hash: AlgId::SHA256,
         select: &[0xFF, 0xFF, 0xFF],

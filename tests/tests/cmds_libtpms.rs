@@ -365,3 +365,72 @@ fn provisioning_uses_a_vendor_template_and_nonce_from_nv() {
         "the vendor template was used"
     );
 }
+
+#[test]
+fn pcr_values_are_paired_with_their_bank_and_index() {
+    use tpm2_wire::PcrBitmap;
+    let mut tpm = tpm();
+    let digest = [0x22u8; 32];
+    let values = [TaggedHash {
+        alg: AlgId::SHA256,
+        digest: &digest,
+    }];
+    tpm.pcr_extend(
+        4,
+        Auth::EMPTY,
+        &tpm2_wire::DigestValues::new(&values).unwrap(),
+    )
+    .unwrap();
+    let pcrs = PcrBitmap::of(&[0, 4, 16]);
+    let banks = [
+        PcrSelection::new(AlgId::SHA1, &pcrs),
+        PcrSelection::new(AlgId::SHA256, &pcrs),
+    ];
+    let read = tpm
+        .pcr_read(&PcrSelectionList::new(&banks).unwrap())
+        .unwrap();
+    let got: Vec<(AlgId, u32, bool)> = read
+        .values()
+        .map(|v| (v.bank, v.index, v.digest.as_bytes().iter().all(|&b| b == 0)))
+        .collect();
+    // PCR 16 (debug) starts at zero, as do 0 and 4 until extended; only SHA-256 PCR 4 was.
+    assert_eq!(
+        got,
+        [
+            (AlgId::SHA1, 0, true),
+            (AlgId::SHA1, 4, true),
+            (AlgId::SHA1, 16, true),
+            (AlgId::SHA256, 0, true),
+            (AlgId::SHA256, 4, false),
+            (AlgId::SHA256, 16, true),
+        ]
+    );
+}
+
+#[test]
+fn typed_property_readers() {
+    let mut tpm = tpm();
+    let da = tpm.dictionary_attack_state().unwrap();
+    assert_eq!(
+        (da.failed_tries, da.in_lockout(), da.lockout_auth_set()),
+        (0, false, false)
+    );
+    assert!(da.max_tries > 0 && da.lockout_recovery > 0, "{da:?}");
+    tpm.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, auth(b"set"))
+        .unwrap();
+    assert!(tpm.dictionary_attack_state().unwrap().lockout_auth_set());
+    assert!(
+        tpm.permanent()
+            .unwrap()
+            .contains(tpm2_wire::PermanentAttributes::LOCKOUT_AUTH_SET)
+    );
+    let clear = tpm.startup_clear().unwrap();
+    assert!(
+        clear.contains(tpm2_wire::StartupClearAttributes::SH_ENABLE),
+        "{clear:?}"
+    );
+    let id = tpm.fixed_properties().unwrap();
+    assert_eq!(&id.family[..3], b"2.0");
+    assert_eq!(&id.manufacturer[..3], b"IBM");
+    assert!(id.revision >= 116, "{id:?}");
+}

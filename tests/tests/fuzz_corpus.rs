@@ -84,7 +84,7 @@ fn get_random_frame(buf: &mut [u8]) -> usize {
 fn capture_fuzz_seed_corpus() {
     // responses: selector byte (as in fuzz_targets/responses.rs) + libtpms' answers to
     // every command of the operation, each behind its u16 length.
-    let mut tpm: Tpm<_, _> = Tpm::new(
+    let mut tpm = Tpm::new(
         Recording {
             inner: Libtpms::start().unwrap(),
             frames: Vec::new(),

@@ -17,7 +17,7 @@ const TIMEOUT: Duration = Duration::from_mins(1);
 fn our_rsa_ek_and_tpm2_createeks_have_the_same_name() {
     let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
     let ours = {
-        let mut tpm: Tpm<_, _> = Tpm::new(
+        let mut tpm = Tpm::new(
             Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap(),
             VirtualClock::default(),
         );
@@ -35,7 +35,7 @@ fn our_rsa_ek_and_tpm2_createeks_have_the_same_name() {
     swtpm
         .tpm2_createek(&public)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut tpm: Tpm<_, _> = Tpm::new(
+    let mut tpm = Tpm::new(
         Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap(),
         VirtualClock::default(),
     );
@@ -62,7 +62,7 @@ fn our_rsa_ek_and_tpm2_createeks_have_the_same_name() {
 #[test]
 fn a_closed_swtpm_connection_is_a_typed_error() {
     let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
-    let mut tpm: Tpm<_, _> = Tpm::new(
+    let mut tpm = Tpm::new(
         Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap(),
         VirtualClock::default(),
     );
@@ -86,7 +86,7 @@ fn mssim_powers_on_then_runs_the_provisioning_flow() {
     let off = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
     assert!(matches!(off.reason(), Reason::PoweredOff), "{off}");
     link.power_on().unwrap();
-    let mut tpm: Tpm<_, _> = Tpm::new(link, VirtualClock::default());
+    let mut tpm = Tpm::new(link, VirtualClock::default());
     assert_eq!(
         tpm.startup(StartupType::CLEAR).unwrap(),
         StartupOutcome::Started
@@ -303,7 +303,7 @@ fn a_stopped_peer_is_one_clear_timeout_within_the_deadline() {
 fn host_names_resolve_and_a_refused_connection_names_the_peer() {
     let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
     let port = swtpm.addr().port();
-    let mut tpm: Tpm<_, _> = Tpm::new(
+    let mut tpm = Tpm::new(
         Swtpm::connect(("localhost", port), TIMEOUT).unwrap(),
         VirtualClock::default(),
     );
@@ -316,4 +316,13 @@ fn host_names_resolve_and_a_refused_connection_names_the_peer() {
         err.to_string().contains(&format!("127.0.0.1:{port}")),
         "{err}"
     );
+}
+
+#[test]
+fn a_transport_chosen_at_run_time_is_boxed() {
+    let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let transport: Box<dyn tpm2_wire::Transport<Error = tpm2_cmds::host::HostError>> =
+        Box::new(Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap());
+    let mut tpm = Tpm::new(transport, VirtualClock::default());
+    assert_eq!(tpm.get_random(8).unwrap().len(), 8);
 }

@@ -253,7 +253,7 @@ fn full_stack_rows_retry_forever_and_testing_then_success() {
     model.response = frame(0x922, &[]);
     let (mut bus_clock, mut retry_clock) = (VirtualClock::default(), VirtualClock::default());
     let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
-    let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
+    let mut tpm = Tpm::new(tis, &mut retry_clock);
     let err = tpm.get_random(16).unwrap_err();
     let _ = tpm.into_parts();
     let waited_ms = retry_clock.now_ns / 1_000_000;
@@ -271,7 +271,7 @@ fn full_stack_rows_retry_forever_and_testing_then_success() {
     model.response = frame(0, &[&[0, 16][..], &[0xA5; 16]].concat());
     let (mut bus_clock, mut retry_clock) = (VirtualClock::default(), VirtualClock::default());
     let tis = Tis::new(&mut model, &mut bus_clock, Config::default()).unwrap();
-    let mut tpm: Tpm<_, _> = Tpm::new(tis, &mut retry_clock);
+    let mut tpm = Tpm::new(tis, &mut retry_clock);
     let random = tpm.get_random(16).map(|r| r.as_bytes().to_vec());
     let _ = tpm.into_parts();
     let waited_ms = retry_clock.now_ns / 1_000_000;

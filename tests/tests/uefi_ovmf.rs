@@ -38,7 +38,7 @@ fn tpm2_createek_name(state: std::path::PathBuf) -> String {
         .tpm2_createek(&public)
         .unwrap_or_else(|e| panic!("{e}"));
     let transport = Swtpm::connect(swtpm.addr(), Duration::from_mins(1)).unwrap();
-    let mut tpm: Tpm<_, _> = Tpm::new(transport, VirtualClock::default());
+    let mut tpm = Tpm::new(transport, VirtualClock::default());
     let public = tpm.read_public(reserved::RSA_EK).unwrap();
     public
         .name

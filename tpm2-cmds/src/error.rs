@@ -77,8 +77,11 @@ pub enum Failure {
     HierarchyDisabled,
     /// Authorization failed (AUTH_FAIL or BAD_AUTH) on a command without a dedicated variant.
     AuthorizationFailed,
-    /// TPM_RC_INITIALIZE: TPM2_Startup has not been run (or was run twice).
+    /// TPM_RC_INITIALIZE on any command but Startup: TPM2_Startup has not been run.
     NotStarted,
+    /// TPM_RC_INITIALIZE on TPM2_Startup: the TPM was started already (by firmware, as a
+    /// rule). [`Tpm::startup`](crate::Tpm::startup) reports it as a success.
+    AlreadyStarted,
     /// TPM_RC_FAILURE: the TPM is in failure mode.
     TpmFailureMode,
     /// TPM_RC_COMMAND_CODE: the TPM does not implement the command.
@@ -199,6 +202,7 @@ fn classify(command: CommandCode, code: ResponseCode) -> Failure {
                 ..
             },
         ) => Failure::AuthorizationFailed,
+        (Cc::STARTUP, RcKind::Error(Fmt0Error::Initialize)) => Failure::AlreadyStarted,
         (_, RcKind::Error(Fmt0Error::Initialize)) => Failure::NotStarted,
         (_, RcKind::Error(Fmt0Error::Failure)) => Failure::TpmFailureMode,
         (_, RcKind::Error(Fmt0Error::CommandCode)) => Failure::CommandNotSupported,
@@ -229,7 +233,8 @@ impl fmt::Display for Failure {
             Self::TemplateRejected(field) => write!(f, "the template's {field:?} was rejected"),
             Self::HierarchyDisabled => f.write_str("the hierarchy is disabled"),
             Self::AuthorizationFailed => f.write_str("authorization failed"),
-            Self::NotStarted => f.write_str("TPM2_Startup has not been run (or ran already)"),
+            Self::NotStarted => f.write_str("TPM2_Startup has not been run"),
+            Self::AlreadyStarted => f.write_str("the TPM was started already"),
             Self::TpmFailureMode => f.write_str("the TPM is in failure mode"),
             Self::CommandNotSupported => f.write_str("the TPM does not implement the command"),
             Self::AlreadyDefined => f.write_str("the NV index or persistent handle is in use"),

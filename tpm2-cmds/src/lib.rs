@@ -1,4 +1,4 @@
-//! Typed TPM 2.0 commands over any [`Transport`](tpm2_wire::Transport), the TCG EK
+//! Typed TPM 2.0 commands over any [`Transport`], the TCG EK
 //! templates, and the EK provisioning flow built on them.
 //!
 //! [`Tpm`] owns one command/response buffer (4 KiB by default), builds each command with
@@ -12,7 +12,31 @@
 //! authorization values from its buffer after every transaction. With the `std` feature it
 //! also provides host transports: Linux `/dev/tpmrm0`, the reference simulator's mssim
 //! protocol, and swtpm's socket.
+//!
+//! ```
+//! use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+//! use tpm2_cmds::{Auth, Failure, StartupType, Tpm, reserved};
+//! # let transport = tpm2_tests::libtpms::Libtpms::start()?; // a simulated TPM
+//! # let delay = tpm2_tests::delay::VirtualClock::default();
+//! // On a Linux host: let transport = tpm2_cmds::host::Device::open("/dev/tpmrm0")?;
+//! //                  let delay = tpm2_cmds::host::StdDelay;
+//! // In firmware: a `tpm2_tis::Tis` or `tpm2_crb::Device` over `tpm2_tis::Mmio`.
+//! let mut tpm = Tpm::new(transport, delay);
+//! tpm.startup(StartupType::CLEAR)?; // "already started" is a success too
+//! let da = tpm.dictionary_attack_state()?;
+//! println!("{} of {} authorization failures", da.failed_tries, da.max_tries);
+//! match tpm.nv_read_public(reserved::RSA_EK_CERT_NV) {
+//!     Err(e) if e.is(Failure::NvIndexNotDefined) => println!("no EK certificate: {e}"),
+//!     other => drop(other?),
+//! }
+//! let ek = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)?;
+//! let handle = ek.handle;
+//! println!("EK Name {}", ek.name); // hex, as tpm2-tools prints it
+//! tpm.flush_context(handle)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -27,7 +51,9 @@
 mod commands;
 pub mod ek;
 mod error;
+mod flush;
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
 pub mod provision;
 #[cfg(test)]
@@ -35,11 +61,15 @@ mod tests;
 mod tpm;
 
 pub use commands::{
-    CapabilityPage, CreatePrimary, MAX_PAGES, NvReadPublic, PcrRead, ReadPublic, StartupOutcome,
-    TestResult,
+    CapabilityPage, CreatePrimary, DaState, FixedProperties, MAX_PAGES, NvReadPublic, PcrRead,
+    PcrValue, ReadPublic, StartupOutcome, TestResult,
 };
 pub use error::{Error, Failure, TemplateField, TpmError};
+pub use flush::Flushing;
 pub use provision::{
     Outcome, ProvisionConfig, ProvisionError, ProvisionReport, Step, TemplateSource, Withheld,
 };
 pub use tpm::{RetryPolicy, Tpm};
+/// The wire crate, so that a user of the commands depends on one crate.
+pub use tpm2_wire as wire;
+pub use tpm2_wire::{Auth, Handle, StartupType, Transport, reserved};

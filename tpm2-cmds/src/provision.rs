@@ -8,8 +8,8 @@ use core::fmt;
 use embedded_hal::delay::DelayNs;
 use heapless::Vec;
 use tpm2_wire::{
-    Auth, EccParameter, Handle, PermanentAttributes, Property, Public, PublicKeyRsa,
-    PublicParameters, Transport, Unmarshal,
+    Auth, EccParameter, Handle, PermanentAttributes, Public, PublicKeyRsa, PublicParameters,
+    Transport, Unmarshal,
 };
 
 use crate::ek::EkKind;
@@ -267,8 +267,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// DictionaryAttackLockReset, unless only the empty lockoutAuth is known and it is set.
     fn da_reset(&mut self, lockout: Auth<'_>) -> Result<Step, Error<T::Error>> {
         if lockout.as_bytes().is_empty() {
-            let permanent = match self.get_property(Property::PERMANENT) {
-                Ok(p) => PermanentAttributes::from_bits_retain(p.unwrap_or(0)),
+            let permanent = match self.permanent() {
+                Ok(p) => p,
                 Err(e) => return step(Err(e)),
             };
             if permanent.contains(PermanentAttributes::LOCKOUT_AUTH_SET) {

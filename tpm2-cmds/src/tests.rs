@@ -62,7 +62,7 @@ impl DelayNs for Clock {
 }
 
 fn client(codes: &[u32]) -> Tpm<Scripted, Clock, 256> {
-    Tpm::new(
+    Tpm::with_buffer(
         Scripted {
             codes: codes.to_vec(),
             sent: Vec::new(),

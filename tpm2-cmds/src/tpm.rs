@@ -79,9 +79,25 @@ pub struct Tpm<T, D, const N: usize = 4096> {
     pub(crate) buf: [u8; N],
 }
 
-impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
-    /// A client over `transport`, pausing with `delay` between retries.
+impl<T: Transport, D: DelayNs> Tpm<T, D> {
+    /// A client over `transport` with the PC Client's 4 KiB buffer, pausing with `delay`
+    /// between retries. [`Tpm::with_buffer`] chooses another size.
+    ///
+    /// ```
+    /// # use tpm2_cmds::{Tpm, Transport};
+    /// # fn open<T: Transport, D: embedded_hal::delay::DelayNs>(transport: T, delay: D) {
+    /// let mut tpm = Tpm::new(transport, delay); // no type annotation needed
+    /// # let _ = &mut tpm; }
+    /// ```
     pub fn new(transport: T, delay: D) -> Self {
+        Self::with_buffer(transport, delay)
+    }
+}
+
+impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
+    /// A client with a buffer of `N` bytes: smaller for a firmware with little RAM (every
+    /// command and response must fit), as `Tpm::<_, _, 1024>::with_buffer(t, d)`.
+    pub fn with_buffer(transport: T, delay: D) -> Self {
         Self {
             transport,
             delay,
@@ -115,7 +131,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         &mut self,
         code: CommandCode,
         response_handles: usize,
-        build: impl Fn(&mut CommandWriter<'_>) -> Result<(), WireError>,
+        build: impl for<'c, 'w> Fn(
+            &'c mut CommandWriter<'w>,
+        ) -> Result<&'c mut CommandWriter<'w>, WireError>,
     ) -> Result<Response<'_>, Error<T::Error>> {
         let mut attempt: u8 = 0;
         let mut waited_ms: u32 = 0;
@@ -124,7 +142,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             attempt = attempt.saturating_add(1);
             let (len, secrets) = {
                 let mut cmd = CommandWriter::new(&mut self.buf, code)?;
-                let outcome = build(&mut cmd);
+                let outcome = build(&mut cmd).map(drop);
                 let secrets = [cmd.auth_range(), cmd.secret_range()];
                 match outcome.and_then(|()| cmd.finish()) {
                     Ok(len) => (len, secrets),

@@ -16,7 +16,26 @@
 //! never panics, never waits without a deadline, and never returns with the TPM out of idle
 //! (unless the TPM itself refuses to go idle, which is reported) or the locality other than
 //! its policy says.
+//!
+//! ```
+//! use tpm2_crb::Device;
+//! use tpm2_wire::{CommandCode, CommandWriter, Transport};
+//! # let window = tpm2_tests::fault_tis::FaultTis::new(tpm2_tests::fault_tis::TisFault::None);
+//! # let delay = tpm2_tests::delay::VirtualClock::default();
+//! // On a PC: let window = unsafe { tpm2_tis::Mmio::new(base_0xfed40000, tpm2_tis::WINDOW_LEN) };
+//! let mut tpm = Device::open(window, delay, Default::default(), Default::default())?;
+//! println!("{}", tpm.probe().interface); // "FIFO (PTP)", "TIS 1.3 ..." or "CRB"
+//!
+//! let mut buf = [0u8; 4096];
+//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM)?;
+//! cmd.param(&16u16)?;
+//! let len = cmd.finish()?;
+//! let response = tpm.transact(&mut buf, len)?;
+//! assert_eq!(&response[..2], &[0x80, 0x01]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),

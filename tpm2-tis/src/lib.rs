@@ -14,7 +14,30 @@
 //! keeps it). Where STS.tpmFamily reads 00, a TPM 2.0 command's response tag decides the
 //! family, as Linux does. It never parses TPM
 //! structures beyond the 10-byte response header. `unsafe` exists only in the `mmio` module.
+//!
+//! ```
+//! use core::ptr::NonNull;
+//! use tpm2_tis::{Interface, Mmio, probe, regs};
+//!
+//! // On a PC: the physical window at DEFAULT_BASE, mapped uncached. Here: RAM holding the
+//! // identification registers of a PTP FIFO TPM from IBM (QEMU's tpm-tis).
+//! let mut ram = [0u32; 0x1000];
+//! ram[(regs::INTERFACE_ID / 4) as usize] = 0x0000_2100u32.to_le(); // type 0: FIFO
+//! ram[(regs::fifo::INTF_CAPABILITY / 4) as usize] = 0x3000_0697u32.to_le(); // PTP
+//! ram[(regs::fifo::DID_VID / 4) as usize] = 0x0001_1014u32.to_le();
+//! ram[0] = 0xA1u32.to_le(); // ACCESS: valid, locality 0 active (left so by firmware)
+//! let base = NonNull::from(&mut ram).cast::<u8>();
+//! // SAFETY: `ram` is ordinary memory of this size that nothing else touches meanwhile.
+//! let mut window = unsafe { Mmio::new(base, core::mem::size_of_val(&ram)) };
+//! let found = probe(&mut window)?;
+//! assert_eq!(found.interface, Interface::Fifo);
+//! assert_eq!(found.vendor_name(), Some("IBM (QEMU / swtpm)"));
+//! // Then: `Tis::new(window, delay, Config::default())` drives it (or `tpm2_crb::Device`,
+//! // which picks the FIFO or the CRB driver from this probe).
+//! # Ok::<(), tpm2_tis::TisError<tpm2_tis::MmioError>>(())
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -11,7 +11,7 @@
 //! ```no_run
 //! use tpm2_uefi::{Stall, Tcg2};
 //! # fn run() -> Result<(), tpm2_uefi::Tcg2Error> {
-//! let mut tpm: tpm2_cmds::Tpm<_, _> = tpm2_cmds::Tpm::new(Tcg2::open()?, Stall);
+//! let mut tpm = tpm2_cmds::Tpm::new(Tcg2::open()?, Stall);
 //! # Ok(()) }
 //! ```
 #![no_std]

@@ -96,6 +96,27 @@ pub enum WireError {
         /// Where the misplaced part would have been written.
         offset: usize,
     },
+    /// A check of the caller's own failed on bytes that are well-formed TPM structures
+    /// (made with [`WireError::invalid`]).
+    Invalid {
+        /// What was wrong.
+        what: &'static str,
+    },
+}
+
+impl WireError {
+    /// An error for a caller's own check of structures it decoded: "the quote's nonce is
+    /// not ours", "the EK is not RSA".
+    ///
+    /// ```
+    /// # use tpm2_wire::WireError;
+    /// let e = WireError::invalid("the EK template is not RSA");
+    /// assert_eq!(e.to_string(), "invalid: the EK template is not RSA");
+    /// ```
+    #[must_use]
+    pub const fn invalid(what: &'static str) -> Self {
+        Self::Invalid { what }
+    }
 }
 
 impl fmt::Display for WireError {
@@ -157,6 +178,7 @@ impl fmt::Display for WireError {
                 f,
                 "command parts written out of order at offset {offset} (handles, sessions, parameters)"
             ),
+            Self::Invalid { what } => write!(f, "invalid: {what}"),
         }
     }
 }

@@ -15,7 +15,32 @@
 //!   handle / session / parameter number, TSS layer) and prints what tpm2-tss prints.
 //!
 //! Errors are [`WireError`] values that carry the byte offset of the problem.
+//!
+//! ```
+//! use tpm2_wire::{CommandCode, CommandWriter, ResponseCode, Response, Unmarshal, Digest};
+//!
+//! // Build TPM2_GetRandom(8) in a caller's buffer.
+//! let mut buf = [0u8; 64];
+//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM)?;
+//! cmd.param(&8u16)?;
+//! let len = cmd.finish()?;
+//! assert_eq!(&buf[..len], [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8]);
+//!
+//! // A response captured from a TPM: success, 8 random bytes.
+//! let bytes = [0x80, 0x01, 0, 0, 0, 20, 0, 0, 0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+//! let rsp = Response::parse(&bytes, 0)?;
+//! let random = Digest::unmarshal(&mut rsp.parameters())?;
+//! assert_eq!(random.as_bytes(), [1, 2, 3, 4, 5, 6, 7, 8]);
+//!
+//! // Any response code, decoded as tpm2-tss prints it.
+//! assert_eq!(
+//!     ResponseCode(0x9A2).to_string(),
+//!     "tpm:session(1):authorization failure without DA implications"
+//! );
+//! # Ok::<(), tpm2_wire::WireError>(())
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -30,6 +55,9 @@
         clippy::todo
     )
 )]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 mod alg;
 mod attr;
@@ -69,7 +97,7 @@ pub use list::{Iter as ListIter, List};
 pub use marshal::{Marshal, Unmarshal};
 pub use nv::NvPublic;
 pub use pcr::{
-    DigestList, DigestValues, PCR_SELECT_MAX, PcrSelection, PcrSelectionList, TaggedHash,
+    DigestList, DigestValues, PCR_SELECT_MAX, PcrBitmap, PcrSelection, PcrSelectionList, TaggedHash,
 };
 pub use public::{EccParms, EccPoint, Public, PublicParameters, RsaParms, Scheme, SymDefObject};
 pub use rc::{RcKind, ResponseCode, Subject};

@@ -15,7 +15,25 @@ pub struct PcrSelection<'a> {
     pub select: &'a [u8],
 }
 
-impl PcrSelection<'_> {
+impl<'a> PcrSelection<'a> {
+    /// The PCRs of `bitmap` in bank `hash`.
+    ///
+    /// ```
+    /// use tpm2_wire::{AlgId, PcrBitmap, PcrSelection, PcrSelectionList};
+    /// let boot = PcrBitmap::of(&[0, 2, 4, 7]);
+    /// let banks = [PcrSelection::new(AlgId::SHA256, &boot)];
+    /// let list = PcrSelectionList::new(&banks).unwrap();
+    /// assert_eq!(banks[0].indices().collect::<Vec<_>>(), [0, 2, 4, 7]);
+    /// # let _ = list;
+    /// ```
+    #[must_use]
+    pub const fn new(hash: AlgId, bitmap: &'a PcrBitmap) -> Self {
+        Self {
+            hash,
+            select: &bitmap.0,
+        }
+    }
+
     /// Whether PCR `index` is selected.
     #[must_use]
     pub fn is_selected(&self, index: u32) -> bool {
@@ -23,6 +41,52 @@ impl PcrSelection<'_> {
             .ok()
             .and_then(|i| self.select.get(i));
         byte.is_some_and(|b| b & (1 << (index % 8)) != 0)
+    }
+
+    /// The selected PCRs, ascending: the order in which PCR_Read returns their values.
+    pub fn indices(self) -> impl Iterator<Item = u32> + 'a {
+        let count = u32::try_from(self.select.len())
+            .unwrap_or(0)
+            .saturating_mul(8);
+        (0..count).filter(move |&i| self.is_selected(i))
+    }
+}
+
+/// A PCR bitmap for the 24 PCRs of a PC Client TPM (three select bytes, as TPMs expect):
+/// the owned side of [`PcrSelection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PcrBitmap(pub [u8; 3]);
+
+impl PcrBitmap {
+    /// No PCR.
+    pub const EMPTY: Self = Self([0; 3]);
+    /// PCRs 0..=23.
+    pub const ALL: Self = Self([0xFF; 3]);
+
+    /// The PCRs in `indices`; indices above 23 are ignored.
+    #[must_use]
+    pub const fn of(indices: &[u32]) -> Self {
+        let mut bitmap = Self::EMPTY;
+        let mut rest = indices;
+        while let Some((&first, tail)) = rest.split_first() {
+            bitmap = bitmap.with(first);
+            rest = tail;
+        }
+        bitmap
+    }
+
+    /// This bitmap and PCR `index` (ignored above 23).
+    #[must_use]
+    pub const fn with(self, index: u32) -> Self {
+        let [a, b, c] = self.0;
+        let bits = u32::from_le_bytes([a, b, c, 0]);
+        let bit = match 1u32.checked_shl(index) {
+            Some(bit) if index < 24 => bit,
+            _ => 0,
+        };
+        let [a, b, c, _] = (bits | bit).to_le_bytes();
+        Self([a, b, c])
     }
 }
 

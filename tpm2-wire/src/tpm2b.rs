@@ -1,11 +1,18 @@
 //! TPM2B_* sized byte buffers, borrowed from the frame they were read from.
 
+use core::fmt;
+
 use crate::{Marshal, Reader, Unmarshal, WireError, Writer};
 
+/// Lowercase hex of `bytes`.
+fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+}
+
 macro_rules! tpm2b {
-    ($( $(#[$meta:meta])* $name:ident = $max:expr; )*) => {$(
+    ($( $(#[$meta:meta])* $name:ident = $max:expr, $secret:literal; )*) => {$(
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         pub struct $name<'a>(&'a [u8]);
 
@@ -46,6 +53,19 @@ macro_rules! tpm2b {
             }
         }
 
+        /// The bytes in hex, or only their count for a secret (an authorization value).
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "("))?;
+                if $secret {
+                    write!(f, "{} secret bytes", self.0.len())?;
+                } else {
+                    hex(f, self.0)?;
+                }
+                f.write_str(")")
+            }
+        }
+
         impl Marshal for $name<'_> {
             fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
                 w.tpm2b(self.0, Self::MAX)
@@ -62,28 +82,43 @@ macro_rules! tpm2b {
 
 tpm2b! {
     /// TPM2B_DIGEST: a digest, up to the largest hash (64 bytes).
-    Digest = 64;
+    Digest = 64, false;
     /// TPM2B_NONCE: a session nonce.
-    Nonce = 64;
-    /// TPM2B_AUTH: an authorization value (password or HMAC).
-    Auth = 64;
+    Nonce = 64, false;
+    /// TPM2B_AUTH: an authorization value (password or HMAC). Its `Debug` shows only its
+    /// length.
+    Auth = 64, true;
     /// TPM2B_DATA: opaque data such as outsideInfo, up to a TPMT_HA (66 bytes).
-    Data = 66;
+    Data = 66, false;
     /// TPM2B_NAME: an entity's Name: a handle (4 bytes) or nameAlg + digest (up to 66 bytes).
-    Name = 66;
-    /// TPM2B_SENSITIVE_DATA: data placed in a created object's sensitive area.
-    SensitiveData = 128;
+    Name = 66, false;
+    /// TPM2B_SENSITIVE_DATA: data placed in a created object's sensitive area. Its `Debug`
+    /// shows only its length.
+    SensitiveData = 128, true;
     /// TPM2B_PUBLIC_KEY_RSA: an RSA modulus, up to 4096 bits.
-    PublicKeyRsa = 512;
+    PublicKeyRsa = 512, false;
     /// TPM2B_ECC_PARAMETER: one ECC coordinate, up to BN P638 (80 bytes).
-    EccParameter = 80;
+    EccParameter = 80, false;
     /// TPM2B_MAX_NV_BUFFER: NV data for one NV_Read / NV_Write.
-    MaxNvBuffer = 2048;
+    MaxNvBuffer = 2048, false;
     /// TPM2B_MAX_BUFFER: a data buffer (e.g. hash input).
-    MaxBuffer = 1024;
+    MaxBuffer = 1024, false;
     /// TPM2B_EVENT: event data for PCR_Event.
-    Event = 1024;
+    Event = 1024, false;
 }
+
+macro_rules! hex_display {
+    ($($name:ident),*) => {$(
+        /// Lowercase hex, as tpm2-tools prints it: `println!("{}", ek.name)`.
+        impl fmt::Display for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                hex(f, self.0)
+            }
+        }
+    )*};
+}
+
+hex_display!(Digest, Nonce, Data, Name, PublicKeyRsa, EccParameter);
 
 /// A structure preceded by its `u16` size (TPM2B_PUBLIC, TPM2B_NV_PUBLIC,
 /// TPM2B_SENSITIVE_CREATE, TPM2B_CREATION_DATA, TPM2B_ECC_POINT).
@@ -106,5 +141,21 @@ impl<'a, T: Unmarshal<'a>> Unmarshal<'a> for Tpm2b<T> {
         let value = T::unmarshal(&mut inner)?;
         inner.finish()?;
         Ok(Self(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_digests_print_as_hex_and_secrets_do_not_print() {
+        extern crate std;
+        use std::format;
+        let name = Name::new(&[0x00, 0x0b, 0xAB, 0x01]).unwrap();
+        assert_eq!(format!("{name}"), "000bab01");
+        assert_eq!(format!("{name:?}"), "Name(000bab01)");
+        let auth = Auth::new(b"hunter2").unwrap();
+        assert_eq!(format!("{auth:?}"), "Auth(7 secret bytes)");
     }
 }

@@ -65,3 +65,17 @@ impl<T: Transport + ?Sized> Transport for &mut T {
         (**self).transact(buf, command_len)
     }
 }
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+impl<T: Transport + ?Sized> Transport for alloc::boxed::Box<T> {
+    type Error = T::Error;
+
+    fn transact<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+        command_len: usize,
+    ) -> Result<&'b [u8], Self::Error> {
+        (**self).transact(buf, command_len)
+    }
+}

@@ -141,6 +141,14 @@ fn ensure_rust() -> Result<(), String> {
     Ok(())
 }
 
+/// Installs the Rust toolchain `version` (minimal profile) when it is missing.
+pub(crate) fn ensure_toolchain(version: &str) -> Result<(), String> {
+    if succeeds("rustup", &["run", version, "rustc", "--version"]) {
+        return Ok(());
+    }
+    status(Command::new("rustup").args(["toolchain", "install", version, "--profile", "minimal"]))
+}
+
 /// Whether a nightly toolchain is installed; if so, makes sure it has Miri.
 pub(crate) fn nightly_with_miri() -> Result<bool, String> {
     let toolchains = Command::new("rustup")

@@ -83,7 +83,13 @@ fn test() -> Result<(), String> {
         Ok(())
     })?;
     step("docs", || {
-        let args = ["doc", "--workspace", "--no-deps", "--quiet"];
+        let args = [
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--quiet",
+        ];
         run::cargo_env(&args, &[("RUSTDOCFLAGS", "-D warnings")])
     })?;
     let mut tally = Tally::default();
@@ -93,6 +99,7 @@ fn test() -> Result<(), String> {
     })?;
     step("no_std builds", no_std_builds)?;
     step("doctor without simulators", doctor_without_simulators)?;
+    step("library crates on the MSRV (Rust 1.85)", msrv_build)?;
     step("no-panic link check and flash size", size::report)?;
     step("miri", run_miri)?;
     step("fuzz smoke (20 s per target)", || {
@@ -111,6 +118,29 @@ fn test() -> Result<(), String> {
         tally.passed, tally.failed, tally.ignored
     );
     Ok(())
+}
+
+/// The oldest Rust the library crates promise to build with (their `rust-version`).
+const MSRV: &str = "1.85.0";
+
+/// Builds the four library crates (with `std` and `defmt`) with the MSRV toolchain,
+/// installing it when missing.
+fn msrv_build() -> Result<(), String> {
+    deps::ensure_toolchain(MSRV)?;
+    let target_dir = run::workspace_root().join("target/msrv");
+    let mut args = vec![format!("+{MSRV}"), "build".into(), "--quiet".into()];
+    for krate in NO_STD_CRATES {
+        args.extend(["-p".into(), (*krate).into()]);
+    }
+    args.extend([
+        "--features".into(),
+        "tpm2-cmds/std,tpm2-wire/defmt".into(),
+        "--target-dir".into(),
+        target_dir.to_string_lossy().into_owned(),
+    ]);
+    let mut cmd = std::process::Command::new("cargo");
+    cmd.args(&args).current_dir(run::workspace_root());
+    run::status(&mut cmd)
 }
 
 /// `cargo install --no-default-features` of the doctor into a scratch root: the binary an

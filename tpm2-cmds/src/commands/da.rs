@@ -16,9 +16,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         lockout_auth: Auth<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::DICTIONARY_ATTACK_LOCK_RESET, 0, |c| {
-            c.handle(Handle::LOCKOUT)?
-                .sessions(&password(lockout_auth))
-                .map(drop)
+            c.handle(Handle::LOCKOUT)?.sessions(&password(lockout_auth))
         })
         .map(drop)
     }
@@ -26,7 +24,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_DictionaryAttackParameters: the failures before lockout, the seconds per
     /// recovered failure, and the seconds the lockout hierarchy stays locked after a wrong
     /// lockoutAuth.
-    pub fn dictionary_attack_parameters(
+    pub fn set_dictionary_attack_parameters(
         &mut self,
         lockout_auth: Auth<'_>,
         max_tries: u32,
@@ -39,7 +37,6 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.param(&max_tries)?
                 .param(&recovery_time)?
                 .param(&lockout_recovery)
-                .map(drop)
         })
         .map(drop)
     }

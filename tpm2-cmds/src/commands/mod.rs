@@ -5,12 +5,14 @@ mod da;
 mod nv;
 mod object;
 mod pcr;
+mod properties;
 mod startup;
 
 pub use capability::{CapabilityPage, MAX_PAGES};
 pub use nv::NvReadPublic;
 pub use object::{CreatePrimary, ReadPublic};
-pub use pcr::PcrRead;
+pub use pcr::{PcrRead, PcrValue};
+pub use properties::{DaState, FixedProperties};
 pub use startup::{StartupOutcome, TestResult};
 
 use tpm2_wire::{Auth, AuthCommand};

@@ -26,9 +26,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_NV_ReadPublic. [`Failure::NvIndexNotDefined`](crate::Failure) if there is no
     /// such index (TPM_RC_HANDLE on handle 1, 0x18B).
     pub fn nv_read_public(&mut self, index: Handle) -> Result<NvReadPublic<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::NV_READ_PUBLIC, 0, |c| {
-            c.handle(index).map(drop)
-        })?;
+        let rsp = self.execute(CommandCode::NV_READ_PUBLIC, 0, |c| c.handle(index))?;
         let mut p = rsp.parameters();
         let public = Tpm2b::<NvPublic<'_>>::unmarshal(&mut p)?.0;
         let name = Name::unmarshal(&mut p)?;
@@ -50,7 +48,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.handle(auth_handle)?
                 .handle(index)?
                 .sessions(&password(auth))?;
-            c.param(&size)?.param(&offset).map(drop)
+            c.param(&size)?.param(&offset)
         })?;
         let mut p = rsp.parameters();
         let data = MaxNvBuffer::unmarshal(&mut p)?;
@@ -123,9 +121,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_DEFINE_SPACE, 0, |c| {
             c.handle(auth_handle)?.sessions(&password(auth))?;
-            c.secret_param(&index_auth)?
-                .param(&Tpm2b(*public))
-                .map(drop)
+            c.secret_param(&index_auth)?.param(&Tpm2b(*public))
         })
         .map(drop)
     }
@@ -141,7 +137,6 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.handle(auth_handle)?
                 .handle(index)?
                 .sessions(&password(auth))
-                .map(drop)
         })
         .map(drop)
     }
@@ -172,7 +167,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 c.handle(auth_handle)?
                     .handle(index)?
                     .sessions(&password(auth))?;
-                c.param(&part)?.param(&at).map(drop)
+                c.param(&part)?.param(&at)
             })?;
         }
         Ok(())

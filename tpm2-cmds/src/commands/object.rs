@@ -56,7 +56,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let rsp = self.execute(CommandCode::CREATE_PRIMARY, 1, |c| {
             c.handle(hierarchy)?.sessions(&password(auth))?;
             c.param(&Tpm2b(*sensitive))?.param(&Tpm2b(*template))?;
-            c.param(&outside_info)?.param(creation_pcr).map(drop)
+            c.param(&outside_info)?.param(creation_pcr)
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle(0));
         let mut p = rsp.parameters();
@@ -93,7 +93,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_ReadPublic. [`Failure::ObjectNotFound`](crate::Failure) if nothing is loaded or
     /// persisted at `handle`.
     pub fn read_public(&mut self, handle: Handle) -> Result<ReadPublic<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::READ_PUBLIC, 0, |c| c.handle(handle).map(drop))?;
+        let rsp = self.execute(CommandCode::READ_PUBLIC, 0, |c| c.handle(handle))?;
         let mut p = rsp.parameters();
         let read = ReadPublic {
             public: Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0,
@@ -117,16 +117,14 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.handle(auth_handle)?
                 .handle(object)?
                 .sessions(&password(auth))?;
-            c.param(&persistent).map(drop)
+            c.param(&persistent)
         })
         .map(drop)
     }
 
     /// TPM2_FlushContext of a transient object or session.
     pub fn flush_context(&mut self, handle: Handle) -> Result<(), Error<T::Error>> {
-        self.execute(CommandCode::FLUSH_CONTEXT, 0, |c| {
-            c.param(&handle).map(drop)
-        })
-        .map(drop)
+        self.execute(CommandCode::FLUSH_CONTEXT, 0, |c| c.param(&handle))
+            .map(drop)
     }
 }

@@ -2,7 +2,8 @@
 
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{
-    Auth, CommandCode, DigestList, DigestValues, Handle, PcrSelectionList, Transport, Unmarshal,
+    AlgId, Auth, CommandCode, Digest, DigestList, DigestValues, Handle, PcrSelectionList,
+    Transport, Unmarshal,
 };
 
 use super::password;
@@ -20,13 +21,41 @@ pub struct PcrRead<'a> {
     pub digests: DigestList<'a>,
 }
 
+/// One PCR's value from a PCR_Read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PcrValue<'a> {
+    /// The bank.
+    pub bank: AlgId,
+    /// The PCR index.
+    pub index: u32,
+    /// Its value.
+    pub digest: Digest<'a>,
+}
+
+impl<'a> PcrRead<'a> {
+    /// Each value with its bank and PCR index: the TPM returns the digests in selection
+    /// order (banks in list order, PCRs ascending), and this pairs them up.
+    pub fn values(&self) -> impl Iterator<Item = PcrValue<'a>> + '_ {
+        self.selection
+            .iter()
+            .flat_map(|s| s.indices().map(move |index| (s.hash, index)))
+            .zip(self.digests.iter())
+            .map(|((bank, index), digest)| PcrValue {
+                bank,
+                index,
+                digest,
+            })
+    }
+}
+
 impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_PCR_Read.
     pub fn pcr_read(
         &mut self,
         selection: &PcrSelectionList<'_>,
     ) -> Result<PcrRead<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::PCR_READ, 0, |c| c.param(selection).map(drop))?;
+        let rsp = self.execute(CommandCode::PCR_READ, 0, |c| c.param(selection))?;
         let mut p = rsp.parameters();
         let read = PcrRead {
             update_counter: p.u32()?,
@@ -48,7 +77,6 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.handle(Handle(index))?
                 .sessions(&password(auth))?
                 .param(digests)
-                .map(drop)
         })
         .map(drop)
     }

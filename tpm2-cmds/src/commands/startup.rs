@@ -32,28 +32,28 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_Startup. TPM_RC_INITIALIZE, which a TPM answers when firmware started it
     /// already, is [`StartupOutcome::AlreadyStarted`], not an error.
     pub fn startup(&mut self, kind: StartupType) -> Result<StartupOutcome, Error<T::Error>> {
-        match self.execute(CommandCode::STARTUP, 0, |c| c.param(&kind).map(drop)) {
+        match self.execute(CommandCode::STARTUP, 0, |c| c.param(&kind)) {
             Ok(_) => Ok(StartupOutcome::Started),
-            Err(e) if e.is(Failure::NotStarted) => Ok(StartupOutcome::AlreadyStarted),
+            Err(e) if e.is(Failure::AlreadyStarted) => Ok(StartupOutcome::AlreadyStarted),
             Err(e) => Err(e),
         }
     }
 
     /// TPM2_Shutdown.
     pub fn shutdown(&mut self, kind: StartupType) -> Result<(), Error<T::Error>> {
-        self.execute(CommandCode::SHUTDOWN, 0, |c| c.param(&kind).map(drop))
+        self.execute(CommandCode::SHUTDOWN, 0, |c| c.param(&kind))
             .map(drop)
     }
 
     /// TPM2_SelfTest: `full` tests everything, otherwise only what was not tested yet.
     pub fn self_test(&mut self, full: bool) -> Result<(), Error<T::Error>> {
-        self.execute(CommandCode::SELF_TEST, 0, |c| c.param(&full).map(drop))
+        self.execute(CommandCode::SELF_TEST, 0, |c| c.param(&full))
             .map(drop)
     }
 
     /// TPM2_GetTestResult.
     pub fn get_test_result(&mut self) -> Result<TestResult<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |_| Ok(()))?;
+        let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |c| Ok(c))?;
         let mut p = rsp.parameters();
         let data = MaxBuffer::unmarshal(&mut p)?;
         let result = ResponseCode(p.u32()?);
@@ -63,7 +63,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
 
     /// TPM2_GetRandom: up to `count` random bytes (the TPM may return fewer).
     pub fn get_random(&mut self, count: u16) -> Result<Digest<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::GET_RANDOM, 0, |c| c.param(&count).map(drop))?;
+        let rsp = self.execute(CommandCode::GET_RANDOM, 0, |c| c.param(&count))?;
         let mut p = rsp.parameters();
         let bytes = Digest::unmarshal(&mut p)?;
         p.finish()?;
@@ -82,7 +82,6 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.handle(hierarchy)?
                 .sessions(&password(auth))?
                 .secret_param(&new_auth)
-                .map(drop)
         })
         .map(drop)
     }
@@ -93,7 +92,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// and lockout authValues. Destroys the owner's keys: never sent unless asked.
     pub fn clear(&mut self, auth_handle: Handle, auth: Auth<'_>) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::CLEAR, 0, |c| {
-            c.handle(auth_handle)?.sessions(&password(auth)).map(drop)
+            c.handle(auth_handle)?.sessions(&password(auth))
         })
         .map(drop)
     }
