@@ -110,6 +110,26 @@ const CMD_READY_ATTEMPTS: u8 = 3;
 /// relinquishes the locality unless the [`LocalityPolicy`] keeps it: by default a locality
 /// that firmware left granted stays granted (EDK2 never requests it again before a
 /// command, and QEMU ignores START without it).
+///
+/// ```
+/// use tpm2_crb::{BufferWindow, Config, Crb};
+/// use tpm2_wire::Transport;
+/// # use tpm2_tests::fault_crb::{CrbFault, FaultCrb};
+/// # let bus = FaultCrb::new(CrbFault::BuffersAbove4G);
+/// # let delay = tpm2_tests::delay::VirtualClock::default();
+/// // An AMD fTPM whose buffers sit in reserved RAM above 4 GiB: map that range as a second
+/// // window and hand both to the driver as `TwoWindows { registers, buffers }`.
+/// let config = Config {
+///     buffer_window: Some(BufferWindow { base: 0x1_0000_0000, len: 0x1000 }),
+///     ..Config::default()
+/// };
+/// let mut crb = Crb::new(bus, delay, config)?;
+/// let mut buf = [0u8; 4096];
+/// buf[..12].copy_from_slice(&[0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 16]); // GetRandom
+/// let response = crb.transact(&mut buf, 12)?;
+/// assert_eq!(&response[..2], &[0x80, 0x01]);
+/// # Ok::<(), tpm2_crb::CrbError<core::convert::Infallible>>(())
+/// ```
 #[derive(Debug)]
 pub struct Crb<B, D> {
     bus: B,
