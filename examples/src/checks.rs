@@ -288,19 +288,42 @@ fn identity(tpm: &mut Client) -> Check {
         "identity",
         Status::Ok,
         format!(
-            "manufacturer {:?} ({}), family {:?}, spec level {} revision {}.{:02}, firmware {}.{}.{}.{}",
+            "manufacturer {:?} ({}), family {:?}, spec level {} revision {}.{:02}, firmware {}",
             text(&id.manufacturer),
             text(&id.vendor_string).trim(),
             text(&id.family),
             id.level,
             id.revision / 100,
             id.revision % 100,
+            firmware_version(fw1, fw2)
+        ),
+    )
+}
+
+/// TPM_PT_FIRMWARE_VERSION_1/2 as people read them. Chip vendors put a version in the
+/// halves of each (Infineon 0x0007_0055 is 7.85); the simulators (libtpms, the TCG
+/// reference) put a date in FIRMWARE_VERSION_1 as hex digits (0x20191023 is 2019-10-23).
+fn firmware_version(fw1: u32, fw2: u32) -> String {
+    let digits = format!("{fw1:08x}");
+    let number = |range: core::ops::Range<usize>| digits.get(range)?.parse::<u32>().ok();
+    let date = match (number(0..4), number(4..6), number(6..8)) {
+        (Some(y), Some(m), Some(d))
+            if (1990..2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) =>
+        {
+            Some(format!("{y}-{m:02}-{d:02}"))
+        }
+        _ => None,
+    };
+    match date {
+        Some(date) => format!("{date} (date-encoded; FIRMWARE_VERSION 0x{fw1:08x} 0x{fw2:08x})"),
+        None => format!(
+            "{}.{}.{}.{}",
             fw1 >> 16,
             fw1 & 0xFFFF,
             fw2 >> 16,
             fw2 & 0xFFFF
         ),
-    )
+    }
 }
 
 fn pcr_banks(tpm: &mut Client) -> Check {
@@ -548,4 +571,18 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::firmware_version;
+
+    #[test]
+    fn firmware_versions_read_as_their_vendors_mean_them() {
+        // libtpms 0.9 and the TCG reference simulator: a date.
+        assert!(firmware_version(0x2019_1023, 0x0016_3636).starts_with("2019-10-23"));
+        assert!(firmware_version(0x2025_0320, 0).starts_with("2025-03-20"));
+        // Infineon SLB 9670 7.85: decimal halves.
+        assert_eq!(firmware_version(0x0007_0055, 0x0011_CB02), "7.85.17.51970");
+    }
 }

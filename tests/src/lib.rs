@@ -17,6 +17,7 @@ pub mod frames;
 pub mod libtpms;
 pub mod mssim_server;
 pub mod ovmf;
+pub mod peer;
 pub mod qemu;
 pub mod strategies;
 pub mod swtpm;

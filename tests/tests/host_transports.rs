@@ -93,8 +93,6 @@ fn mssim_powers_on_then_runs_the_provisioning_flow() {
     );
     let report = tpm.provision_ek(&ProvisionConfig::rsa()).unwrap();
     assert_eq!(report.outcome, Outcome::Provisioned);
-    drop(tpm);
-    server.join();
 }
 
 /// A peer on loopback that answers each connection's first command with `reply` and closes.
@@ -325,4 +323,76 @@ fn a_transport_chosen_at_run_time_is_boxed() {
         Box::new(Swtpm::connect(swtpm.addr(), TIMEOUT).unwrap());
     let mut tpm = Tpm::new(transport, VirtualClock::default());
     assert_eq!(tpm.get_random(8).unwrap().len(), 8);
+}
+
+fn mssim(server: &MssimServer) -> Tpm<Mssim, VirtualClock> {
+    Tpm::new(
+        Mssim::connect(server.addr(), TIMEOUT).unwrap(),
+        VirtualClock::default(),
+    )
+}
+
+#[test]
+fn mssim_needs_nv_on_before_startup_as_the_reference_simulator() {
+    let server = MssimServer::start().unwrap();
+    let mut tpm = mssim(&server);
+    tpm.transport_mut().platform(1).unwrap(); // POWER_ON without NV_ON
+    let e = tpm.startup(StartupType::CLEAR).unwrap_err();
+    assert_eq!(e.tpm().map(|t| t.code.raw()), Some(0x923), "{e}");
+    tpm.transport_mut().platform(11).unwrap(); // NV_ON
+    assert_eq!(
+        tpm.startup(StartupType::CLEAR).unwrap(),
+        StartupOutcome::Started
+    );
+}
+
+#[test]
+fn mssim_keeps_power_and_state_across_connections() {
+    let server = MssimServer::start().unwrap();
+    {
+        let mut tpm = mssim(&server);
+        tpm.transport_mut().power_on().unwrap();
+        tpm.startup(StartupType::CLEAR).unwrap();
+        let report = tpm.provision_ek(&ProvisionConfig::rsa()).unwrap();
+        assert_eq!(report.outcome, Outcome::Provisioned);
+    }
+    // A new client finds the TPM powered, started and provisioned; a second POWER_ON does
+    // not reset it.
+    let mut tpm = mssim(&server);
+    tpm.transport_mut().power_on().unwrap();
+    assert_eq!(
+        tpm.startup(StartupType::CLEAR).unwrap(),
+        StartupOutcome::AlreadyStarted
+    );
+    assert!(tpm.read_public(reserved::RSA_EK).is_ok());
+    // A power cycle resets the TPM (Startup again) and keeps NV (the persistent EK).
+    tpm.transport_mut().power_cycle().unwrap();
+    assert_eq!(
+        tpm.startup(StartupType::CLEAR).unwrap(),
+        StartupOutcome::Started
+    );
+    assert!(tpm.read_public(reserved::RSA_EK).is_ok());
+}
+
+#[test]
+fn mssim_serves_one_client_at_a_time() {
+    let server = MssimServer::start().unwrap();
+    let mut first = Mssim::connect(server.addr(), TIMEOUT).unwrap();
+    first.power_on().unwrap();
+    let mut second = Mssim::connect(server.addr(), TIMEOUT).unwrap();
+    second.margin = Duration::from_millis(100);
+    let mut buf = [0u8; 64];
+    let mut cmd =
+        tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
+    cmd.param(&8u16).unwrap();
+    let len = cmd.finish().unwrap();
+    let mut copy = buf;
+    // The second client's command waits behind the first client: its read times out.
+    let waiting = tpm2_wire::Transport::transact(&mut second, &mut copy, len).unwrap_err();
+    assert!(
+        matches!(waiting.reason(), Reason::Timeout { .. }),
+        "{waiting}"
+    );
+    // The first is served.
+    assert!(tpm2_wire::Transport::transact(&mut first, &mut buf, len).is_ok());
 }

@@ -1,8 +1,10 @@
 //! The project's task runner: `cargo xtask <task>`.
 //!
-//! - `test`: everything CI checks: formatting, clippy, docs, every test against the real
-//!   peers, and the `no_std` builds of the library crates. Installs missing system packages
-//!   and Rust targets first. Ends with one line `N passed, N failed, N skipped`.
+//! - `test [--mssim HOST:PORT]`: everything CI checks: formatting, clippy, docs, every test
+//!   against the real peers, and the `no_std` builds of the library crates. Installs missing
+//!   system packages and Rust targets first. Ends with one line `N passed, N failed, N
+//!   skipped`. With `--mssim`, the command and doctor suites also run against that mssim
+//!   simulator (a locally built TCG reference simulator), through `TPM2_TEST_MSSIM`.
 //! - `demo [ARGS]`: the doctor against a simulated TPM behind the real FIFO driver (QEMU's
 //!   tpm-tis backed by swtpm), installing what it needs; ARGS go to `tpm2-doctor`.
 //! - `size`: the bare-metal firmware image: the no-panic link check and its flash figures.
@@ -46,7 +48,16 @@ const NO_STD_CRATES: &[&str] = &["tpm2-wire", "tpm2-tis", "tpm2-crb", "tpm2-cmds
 /// The bare-metal targets they must build for.
 const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabihf", "x86_64-unknown-none"];
 
-fn test() -> Result<(), String> {
+/// The environment variable the suites read for an external mssim simulator.
+const MSSIM_ENV: &str = "TPM2_TEST_MSSIM";
+
+fn test(args: &[String]) -> Result<(), String> {
+    let mssim = match args {
+        [] => None,
+        [flag, endpoint] if flag == "--mssim" => Some(endpoint.as_str()),
+        _ => return Err("usage: cargo xtask test [--mssim HOST:PORT]".into()),
+    };
+    let env: Vec<(&str, &str)> = mssim.map(|e| (MSSIM_ENV, e)).into_iter().collect();
     deps::ensure_all()?;
     step("format", || {
         cargo(&["fmt", "--all", "--", "--check"])?;
@@ -94,7 +105,7 @@ fn test() -> Result<(), String> {
     })?;
     let mut tally = Tally::default();
     step("tests", || {
-        tally = cargo_test(&["test", "--workspace"])?;
+        tally = cargo_test(&["test", "--workspace"], &env)?;
         Ok(())
     })?;
     step("no_std builds", no_std_builds)?;
@@ -320,7 +331,7 @@ fn fuzz_task(args: &[String]) -> Result<(), String> {
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
-        "test" => test(),
+        "test" => test(&std::env::args().skip(2).collect::<Vec<_>>()),
         "deps" => deps::ensure_all(),
         "size" => deps::ensure_all().and_then(|()| size::report()),
         "demo" => {
@@ -361,7 +372,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|demo [ARGS]|size|fuzz [--seconds N] [--targets a,b]|fuzz-corpus|faults|deps>"
+                "usage: cargo xtask <test [--mssim HOST:PORT]|demo [ARGS]|size|fuzz [--seconds N] [--targets a,b]|fuzz-corpus|faults|deps>"
             );
             return ExitCode::from(2);
         }

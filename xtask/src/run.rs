@@ -91,11 +91,12 @@ impl Tally {
 }
 
 /// Runs `cargo test ...`, echoing its output, and returns the summed results.
-pub(crate) fn cargo_test(args: &[&str]) -> Result<Tally, String> {
+pub(crate) fn cargo_test(args: &[&str], env: &[(&str, &str)]) -> Result<Tally, String> {
     use std::io::{BufRead, BufReader};
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         .stdout(std::process::Stdio::piped())
         .spawn()
