@@ -27,6 +27,48 @@ pub trait RegisterAccess {
     fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error>;
     /// Writes a little-endian 32-bit value.
     fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error>;
+
+    /// Reads `dst.len()` bytes from the data FIFO register at `offset` (every byte from the
+    /// same register, which pops one each time): 32-bit accesses where `wide` says the
+    /// interface allows them, bytes otherwise. A serial bus overrides it to move a whole
+    /// burst in as few frames as it allows.
+    fn read_fifo(&mut self, offset: u32, dst: &mut [u8], wide: bool) -> Result<(), Self::Error> {
+        let mut rest = dst;
+        if wide {
+            let mut words = rest.chunks_exact_mut(4);
+            for word in &mut words {
+                let v = self.read32(offset)?;
+                for (d, s) in word.iter_mut().zip(v.to_le_bytes()) {
+                    *d = s;
+                }
+            }
+            rest = words.into_remainder();
+        }
+        for b in rest {
+            *b = self.read8(offset)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `src` into the data FIFO register at `offset`, as [`RegisterAccess::read_fifo`]
+    /// reads.
+    fn write_fifo(&mut self, offset: u32, src: &[u8], wide: bool) -> Result<(), Self::Error> {
+        let (words, tail) = if wide {
+            let words = src.chunks_exact(4);
+            let tail = words.remainder();
+            (Some(words), tail)
+        } else {
+            (None, src)
+        };
+        for word in words.into_iter().flatten() {
+            let word = <[u8; 4]>::try_from(word).unwrap_or_default();
+            self.write32(offset, u32::from_le_bytes(word))?;
+        }
+        for &b in tail {
+            self.write8(offset, b)?;
+        }
+        Ok(())
+    }
 }
 
 impl<T: RegisterAccess + ?Sized> RegisterAccess for &mut T {
@@ -48,6 +90,12 @@ impl<T: RegisterAccess + ?Sized> RegisterAccess for &mut T {
     }
     fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
         (**self).write32(offset, value)
+    }
+    fn read_fifo(&mut self, offset: u32, dst: &mut [u8], wide: bool) -> Result<(), Self::Error> {
+        (**self).read_fifo(offset, dst, wide)
+    }
+    fn write_fifo(&mut self, offset: u32, src: &[u8], wide: bool) -> Result<(), Self::Error> {
+        (**self).write_fifo(offset, src, wide)
     }
 }
 

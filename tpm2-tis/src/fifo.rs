@@ -195,7 +195,6 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
         const MASK: u8 = GRANTED | access::REQUEST_USE;
         let reg = self.access_reg();
-        let locality = self.config.locality.number();
         let a = self.read_access()?;
         if a == u8::MAX {
             return Err(TisError::NoTpm);
@@ -213,23 +212,38 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             })?;
             valid.ok_or(TisError::Timeout(Wait::AccessValid))?;
         }
+        self.request_and_wait()
+    }
+
+    /// Writes requestUse and waits until the locality is granted (TIMEOUT_A): all a command
+    /// needs when the driver gave the locality back after the previous one.
+    fn request_and_wait(&mut self) -> Result<(), B> {
+        const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
+        const MASK: u8 = GRANTED | access::REQUEST_USE;
+        let reg = self.access_reg();
+        let locality = self.config.locality.number();
+        let budget = self.config.timeouts.a_us;
         self.bus
             .write8(reg, access::REQUEST_USE)
             .map_err(TisError::Bus)?;
         let (bus, mut poller) = self.split();
         let granted = poller.until(budget, || {
             bus.read8(reg)
-                .map(|a| (a != u8::MAX && a & MASK == GRANTED).then_some(a))
+                .map(|a| (a == u8::MAX || a & MASK == GRANTED).then_some(a))
                 .map_err(TisError::Bus)
         })?;
-        if let Some(a) = granted {
-            return self.clear_been_seized(a);
+        match granted {
+            Some(u8::MAX) => Err(TisError::NoTpm),
+            Some(a) => self.clear_been_seized(a),
+            None => {
+                // Withdraw the pending request so that it is not granted later behind our
+                // back.
+                self.bus
+                    .write8(reg, access::ACTIVE_LOCALITY)
+                    .map_err(TisError::Bus)?;
+                Err(TisError::LocalityNotGranted { locality })
+            }
         }
-        // Withdraw the pending request so that it is not granted later behind our back.
-        self.bus
-            .write8(reg, access::ACTIVE_LOCALITY)
-            .map_err(TisError::Bus)?;
-        Err(TisError::LocalityNotGranted { locality })
     }
 
     fn clear_been_seized(&mut self, a: u8) -> Result<(), B> {
@@ -342,42 +356,16 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
 
     fn write_fifo(&mut self, bytes: &[u8]) -> Result<(), B> {
         let reg = self.config.locality.reg(fifo::DATA_FIFO);
-        let (words, tail) = if self.wide {
-            let words = bytes.chunks_exact(4);
-            let tail = words.remainder();
-            (Some(words), tail)
-        } else {
-            (None, bytes)
-        };
-        for word in words.into_iter().flatten() {
-            let word = <[u8; 4]>::try_from(word).unwrap_or_default();
-            self.bus
-                .write32(reg, u32::from_le_bytes(word))
-                .map_err(TisError::Bus)?;
-        }
-        for &b in tail {
-            self.bus.write8(reg, b).map_err(TisError::Bus)?;
-        }
-        Ok(())
+        self.bus
+            .write_fifo(reg, bytes, self.wide)
+            .map_err(TisError::Bus)
     }
 
     fn read_fifo(&mut self, dst: &mut [u8]) -> Result<(), B> {
         let reg = self.config.locality.reg(fifo::DATA_FIFO);
-        let mut rest = dst;
-        if self.wide {
-            let mut words = rest.chunks_exact_mut(4);
-            for word in &mut words {
-                let v = self.bus.read32(reg).map_err(TisError::Bus)?;
-                for (d, s) in word.iter_mut().zip(v.to_le_bytes()) {
-                    *d = s;
-                }
-            }
-            rest = words.into_remainder();
-        }
-        for b in rest {
-            *b = self.bus.read8(reg).map_err(TisError::Bus)?;
-        }
-        Ok(())
+        self.bus
+            .read_fifo(reg, dst, self.wide)
+            .map_err(TisError::Bus)
     }
 
     /// Moves the command into the FIFO, checking Expect after every burst, and after the
@@ -536,7 +524,13 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Tis<B, D> {
         if command_len < HEADER_LEN || command_len > buf.len() {
             return Err(TisError::BadCommand { len: command_len });
         }
-        self.request_locality()?;
+        // A held locality is checked (a higher one may have seized it); one the driver gave
+        // back after the previous command is simply requested.
+        if self.hold {
+            self.request_locality()?;
+        } else {
+            self.request_and_wait()?;
+        }
         let result = self.exchange(buf, command_len);
         // Leave the TPM idle and the locality as the policy says on every path; the first
         // error wins.

@@ -52,11 +52,13 @@
 mod bus;
 mod error;
 mod fifo;
+pub mod i2c;
 mod interface;
 mod locality;
 #[allow(unsafe_code)]
 mod mmio;
 pub mod regs;
+pub mod spi;
 pub mod timing;
 
 pub use bus::{RegisterAccess, read_block, write_block};
