@@ -1,0 +1,114 @@
+//! What both firmware images share: the cycle-counter delay, the no-panic handler, and the
+//! firmware path itself, generic over how the registers are reached.
+
+use cortex_m::peripheral::DWT;
+use embedded_hal::delay::DelayNs;
+use tpm2_cmds::Tpm;
+use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_tis::{Interface, RegisterAccess, Tis};
+use tpm2_wire::{Auth, StartupType, reserved};
+
+/// The core clock the board runs at; a board sets its own.
+pub const CORE_HZ: u32 = 64_000_000;
+
+/// A delay counted by the Cortex-M cycle counter (DWT CYCCNT), so that the drivers'
+/// deadlines are real time whatever the code around them costs.
+#[derive(Clone, Copy)]
+pub struct Cycles {
+    per_us: u32,
+}
+
+impl Cycles {
+    /// Enables the cycle counter (DEMCR.TRCENA, DWT_CTRL.CYCCNTENA).
+    pub fn start(core_hz: u32) -> Self {
+        // SAFETY: called once at start-up, before anything else uses DCB or DWT.
+        let mut p = unsafe { cortex_m::Peripherals::steal() };
+        p.DCB.enable_trace();
+        p.DWT.enable_cycle_counter();
+        Self {
+            per_us: core_hz / 1_000_000,
+        }
+    }
+
+    fn wait_cycles(cycles: u32) {
+        let start = DWT::cycle_count();
+        while DWT::cycle_count().wrapping_sub(start) < cycles {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+impl DelayNs for Cycles {
+    fn delay_ns(&mut self, ns: u32) {
+        Self::wait_cycles((ns / 1000) * self.per_us + (ns % 1000) * self.per_us / 1000);
+    }
+
+    fn delay_us(&mut self, us: u32) {
+        // At most 2^32 cycles per wait: split long pauses.
+        let per_wait = u32::MAX / self.per_us.max(1);
+        let mut left = us;
+        while left > 0 {
+            let step = left.min(per_wait);
+            Self::wait_cycles(step * self.per_us);
+            left -= step;
+        }
+    }
+}
+
+unsafe extern "C" {
+    /// Deliberately undefined: referenced only from the panic handler.
+    fn tpm2_no_panic_guarantee_violated() -> !;
+}
+
+#[cfg(not(find_panics))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: never linked; if a panic is reachable the link fails on this symbol.
+    unsafe { tpm2_no_panic_guarantee_violated() }
+}
+
+/// `RUSTFLAGS="--cfg find_panics"` links anyway, to find the callers of the panic machinery.
+#[cfg(find_panics)]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// The firmware path over `bus`: probe, the FIFO driver, Startup, DictionaryAttackLockReset,
+/// NV_ReadPublic of the EK certificate, the EK CreatePrimary. What it found, as a number a
+/// boot log can print.
+pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
+    let tis = match Tis::new(bus, delay, tpm2_tis::Config::default()) {
+        Ok(tis) => tis,
+        Err(_) => return 2,
+    };
+    if tis.probe().interface == Interface::Crb {
+        return 3;
+    }
+    let mut tpm = Tpm::new(tis, delay);
+    if tpm.startup(StartupType::CLEAR).is_err() {
+        return 4;
+    }
+    let mut status = 0;
+    if tpm.dictionary_attack_lock_reset(Auth::EMPTY).is_err() {
+        status |= 0x10;
+    }
+    if tpm.nv_read_public(reserved::RSA_EK_CERT_NV).is_err() {
+        status |= 0x20;
+    }
+    match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+        Ok(ek) => status | (ek.handle.0 & 0xF),
+        Err(e) => status | 0x40 | (e.tpm().map_or(0, |t| t.code.raw()) << 16),
+    }
+}
+
+/// Runs `path` and parks the core.
+pub fn run(path: impl FnOnce() -> u32) -> ! {
+    let status = path();
+    core::hint::black_box(status);
+    loop {
+        core::hint::spin_loop();
+    }
+}
