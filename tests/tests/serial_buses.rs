@@ -210,3 +210,36 @@ fn transactions_per_ek_round_trip_against_the_minimum() {
 fn sts_reads(tis: &mut Tis<I2c<I2cTpm<QemuTpm>, SharedClock>, VirtualClock>) -> u64 {
     u64::from(tis.bus_mut().bus_mut().sts_reads)
 }
+
+/// A part that never inserts wait states, behind an `SpiDevice` (chip select handled by the
+/// device): each frame one transaction. A wait state there is a typed error.
+#[test]
+fn spi_device_without_wait_states_runs_the_flow_and_refuses_a_wait_state() {
+    use embedded_hal_bus::spi::ExclusiveDevice;
+    use tpm2_tis::spi::SpiNoWait;
+    let (model, bus, cs) = SpiTpm::new(qemu());
+    let device = ExclusiveDevice::new(bus, cs, VirtualClock::default()).unwrap();
+    let tis = Tis::new(
+        SpiNoWait::new(device),
+        VirtualClock::default(),
+        Config::default(),
+    );
+    let name = flow(tis.unwrap());
+    assert!(!model.borrow().selected);
+    assert_eq!(name, direct_ek_name(&mut model.borrow_mut().window));
+
+    let (model, bus, cs) = SpiTpm::new(qemu());
+    model.borrow_mut().wait_states = WaitStates::Polls(1);
+    let device = ExclusiveDevice::new(bus, cs, VirtualClock::default()).unwrap();
+    let err = Tis::new(
+        SpiNoWait::new(device),
+        VirtualClock::default(),
+        Config::default(),
+    )
+    .err();
+    assert!(
+        matches!(err, Some(TisError::Bus(SpiError::WaitStateNotSupported))),
+        "{err:?}"
+    );
+    assert!(!model.borrow().selected);
+}

@@ -14,6 +14,7 @@ pub(crate) const TEXT_BUDGET: u64 = 12 * 1024;
 const IMAGES: &[(&str, &str)] = &[
     ("tpm2-firmware", "MMIO at 0xFED40000"),
     ("tpm2-firmware-spi", "SPI (SpiBus + chip-select pin)"),
+    ("tpm2-firmware-i2c", "I2C (TCG I2C interface)"),
 ];
 
 fn image_named(name: &str) -> PathBuf {
