@@ -61,6 +61,9 @@ pub struct I2cTpm<B> {
     pub guard_violations: u32,
     /// The I2C address it answers.
     pub address: u8,
+    /// Guard time it needs beyond the one it announces, in µs: messages inside it are
+    /// NACKed (a guard-time violation injected).
+    pub extra_guard_us: u32,
     locality: u32,
     register: u8,
     last_message_ns: Option<u64>,
@@ -78,6 +81,7 @@ impl<B: RegisterAccess> I2cTpm<B> {
             sts_reads: 0,
             guard_violations: 0,
             address: tpm2_tis::i2c::DEFAULT_ADDRESS,
+            extra_guard_us: 0,
             locality: 0,
             register: 0,
             last_message_ns: None,
@@ -110,7 +114,8 @@ impl<B: RegisterAccess> I2cTpm<B> {
 
     fn guard_ok(&mut self) -> bool {
         let now = self.clock.0.get();
-        let guard_ns = u64::from(if self.capability_read { GUARD_US } else { 250 }) * 1000;
+        let announced = if self.capability_read { GUARD_US } else { 250 };
+        let guard_ns = u64::from(announced + self.extra_guard_us) * 1000;
         let ok = self
             .last_message_ns
             .is_none_or(|last| now >= last + guard_ns);

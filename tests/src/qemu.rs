@@ -381,12 +381,38 @@ impl RegisterAccess for QemuTpm {
     }
 }
 
-impl Drop for QemuTpm {
-    fn drop(&mut self) {
+impl QemuTpm {
+    /// Stops QEMU and swtpm and keeps the TPM state: a directory to start swtpm on again
+    /// (for tpm2-tools on the same TPM), which the caller removes.
+    pub fn into_state(mut self) -> std::io::Result<PathBuf> {
+        self.stop();
+        let kept = fresh_dir("tpm-state")?;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "permall")
+                || path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("tpm2-"))
+            {
+                if let Some(name) = path.file_name() {
+                    std::fs::copy(&path, kept.join(name))?;
+                }
+            }
+        }
+        Ok(kept)
+    }
+
+    fn stop(&mut self) {
         let _ = self.qemu.kill();
         let _ = self.qemu.wait();
         let _ = self.swtpm.kill();
         let _ = self.swtpm.wait();
+    }
+}
+
+impl Drop for QemuTpm {
+    fn drop(&mut self) {
+        self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

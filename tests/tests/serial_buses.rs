@@ -53,6 +53,23 @@ fn flow<T: tpm2_wire::Transport>(transport: T) -> Vec<u8> {
     name
 }
 
+/// The EK Name `tpm2_createek -G rsa` gives on the TPM state behind `window`.
+fn tpm2_createek_name(window: QemuTpm) -> Vec<u8> {
+    let state = window.into_state().unwrap();
+    let swtpm = tpm2_tests::swtpm::SwtpmServer::start_in(state).unwrap_or_else(|e| panic!("{e}"));
+    let public = tpm2_tests::qemu::fresh_dir("createek")
+        .unwrap()
+        .join("ek.pub");
+    swtpm
+        .tpm2_createek(&public)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let link =
+        tpm2_cmds::host::Swtpm::connect(swtpm.addr(), core::time::Duration::from_secs(30)).unwrap();
+    let mut tpm = Tpm::new(link, VirtualClock::default());
+    let public = tpm.read_public(tpm2_wire::reserved::RSA_EK).unwrap();
+    public.name.as_bytes().to_vec()
+}
+
 /// The EK Name the same TPM gives over the MMIO path (qtest, no serial bus).
 fn direct_ek_name(window: &mut QemuTpm) -> Vec<u8> {
     let tis = Tis::new(window, VirtualClock::default(), Config::default()).unwrap();
@@ -78,6 +95,10 @@ fn spi_with_and_without_wait_states_runs_the_ek_flow() {
             name, direct,
             "{waits:?}: the same EK over SPI and over MMIO"
         );
+        if waits == WaitStates::None {
+            let model = Rc::try_unwrap(model).ok().unwrap().into_inner();
+            assert_eq!(name, tpm2_createek_name(model.window), "tpm2_createek's EK");
+        }
     }
 }
 
@@ -130,7 +151,25 @@ fn i2c_runs_the_ek_flow_within_guard_times_and_through_nacks() {
             direct_ek_name(&mut window),
             "the same EK over I2C and MMIO"
         );
+        if nacks == 0 {
+            assert_eq!(name, tpm2_createek_name(window), "tpm2_createek's EK");
+        }
     }
+}
+
+/// A TPM that needs more than the guard time it announces NACKs the messages that come
+/// too early; the layer tries them again after 250 µs, and the flow completes.
+#[test]
+fn guard_time_violations_are_nacked_and_retried() {
+    let clock = SharedClock::default();
+    let mut model = I2cTpm::new(qemu(), clock.clone());
+    model.extra_guard_us = 120;
+    let bus = I2c::new(model, clock, tpm2_tis::i2c::DEFAULT_ADDRESS);
+    let mut tis = Tis::new(bus, VirtualClock::default(), Config::default()).unwrap();
+    flow(&mut tis);
+    let (bus, _) = tis.into_parts();
+    let (model, _) = bus.into_parts();
+    assert!(model.guard_violations > 0, "violations were injected");
 }
 
 #[test]
