@@ -387,16 +387,12 @@ impl QemuTpm {
     pub fn into_state(mut self) -> std::io::Result<PathBuf> {
         self.stop();
         let kept = fresh_dir("tpm-state")?;
+        // swtpm's state files: tpm2-00.permall (and tpm2-00.volatilestate).
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "permall")
-                || path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("tpm2-"))
-            {
-                if let Some(name) = path.file_name() {
-                    std::fs::copy(&path, kept.join(name))?;
-                }
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if let Some(name) = name.filter(|n| n.starts_with("tpm2-")) {
+                std::fs::copy(&path, kept.join(name))?;
             }
         }
         Ok(kept)
