@@ -275,14 +275,15 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         }
         self.write(LOC_CTRL, loc_ctrl::REQUEST_ACCESS)?;
         let a = self.config.timeouts.a_us;
-        if self
-            .wait(LOC_STS, a, |v| v != u32::MAX && v & loc_sts::GRANTED != 0)?
-            .is_some()
-        {
-            return Ok(());
-        }
-        self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
-        Err(CrbError::LocalityNotGranted)
+        let refused = match self.wait(LOC_STS, a, |v| v != u32::MAX && v & loc_sts::GRANTED != 0) {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => CrbError::LocalityNotGranted,
+            Err(e) => e,
+        };
+        // Withdraw the request on every failure; the failure that stopped the wait is the one
+        // reported.
+        let _withdrawn = self.write(LOC_CTRL, loc_ctrl::RELINQUISH);
+        Err(refused)
     }
 
     fn release(&mut self) -> Result<(), B> {

@@ -231,19 +231,17 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             bus.read8(reg)
                 .map(|a| (a == u8::MAX || a & MASK == GRANTED).then_some(a))
                 .map_err(TisError::Bus)
-        })?;
-        match granted {
-            Some(u8::MAX) => Err(TisError::NoTpm),
-            Some(a) => self.clear_been_seized(a),
-            None => {
-                // Withdraw the pending request so that it is not granted later behind our
-                // back.
-                self.bus
-                    .write8(reg, access::ACTIVE_LOCALITY)
-                    .map_err(TisError::Bus)?;
-                Err(TisError::LocalityNotGranted { locality })
-            }
-        }
+        });
+        let refused = match granted {
+            Ok(Some(a)) if a != u8::MAX => return self.clear_been_seized(a),
+            Ok(Some(_)) => TisError::NoTpm,
+            Ok(None) => TisError::LocalityNotGranted { locality },
+            Err(e) => e,
+        };
+        // Withdraw the pending request on every failure, so that it is not granted later
+        // behind our back; the failure that stopped the wait is the one reported.
+        let _withdrawn = self.bus.write8(reg, access::ACTIVE_LOCALITY);
+        Err(refused)
     }
 
     fn clear_been_seized(&mut self, a: u8) -> Result<(), B> {
