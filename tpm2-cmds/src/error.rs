@@ -268,6 +268,9 @@ pub enum Error<E> {
     Wire(WireError),
     /// The TPM answered with an error code.
     Tpm(TpmError),
+    /// A session could not authorize the command or vouch for its response.
+    #[cfg(feature = "sessions")]
+    Session(crate::session::SessionError),
 }
 
 impl<E> Error<E> {
@@ -297,6 +300,8 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
             Self::Transport(e) => write!(f, "transport: {e}"),
             Self::Wire(e) => write!(f, "malformed frame: {e}"),
             Self::Tpm(e) => fmt::Display::fmt(e, f),
+            #[cfg(feature = "sessions")]
+            Self::Session(e) => write!(f, "session: {e}"),
         }
     }
 }

@@ -9,7 +9,9 @@
 //! `0x18b`.
 //!
 //! It never sees a register, never allocates, never panics, never uses `unsafe`, and wipes
-//! authorization values from its buffer after every transaction. With the `std` feature it
+//! authorization values from its buffer after every transaction. With the `sessions` feature
+//! it runs commands over salted HMAC and policy sessions with parameter encryption
+//! (the `session` module), so that authValues never cross the bus. With the `std` feature it
 //! also provides host transports: Linux `/dev/tpmrm0`, the reference simulator's mssim
 //! protocol, and swtpm's socket.
 //!
@@ -56,6 +58,9 @@ mod flush;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
 pub mod provision;
+#[cfg(feature = "sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
+pub mod session;
 #[cfg(test)]
 mod tests;
 mod tpm;

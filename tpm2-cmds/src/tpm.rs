@@ -49,7 +49,7 @@ fn retry_warning(kind: RcKind) -> bool {
 }
 
 /// Overwrites secrets so that the write is not optimised away.
-fn wipe(bytes: &mut [u8]) {
+pub(crate) fn wipe(bytes: &mut [u8]) {
     bytes.fill(0);
     core::hint::black_box(&*bytes);
 }
@@ -76,6 +76,9 @@ pub struct Tpm<T, D, const N: usize = 4096> {
     delay: D,
     retry: RetryPolicy,
     pub(crate) nv_buffer_max: Option<u16>,
+    /// The session that authorizes commands, installed by an `InSession` guard.
+    #[cfg(feature = "sessions")]
+    pub(crate) session: Option<crate::session::Session>,
     pub(crate) buf: [u8; N],
 }
 
@@ -103,6 +106,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             delay,
             retry: RetryPolicy::DEFAULT,
             nv_buffer_max: None,
+            #[cfg(feature = "sessions")]
+            session: None,
             buf: [0; N],
         }
     }
@@ -135,12 +140,17 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             &'c mut CommandWriter<'w>,
         ) -> Result<&'c mut CommandWriter<'w>, WireError>,
     ) -> Result<Response<'_>, Error<T::Error>> {
+        #[cfg(feature = "sessions")]
+        let names = self.session_names(code, &build)?;
+        #[cfg(feature = "sessions")]
+        let mut sealed = None;
         let mut attempt: u8 = 0;
         let mut waited_ms: u32 = 0;
         let mut pause_ms = self.retry.first_delay_ms;
         let rsp_len = loop {
             attempt = attempt.saturating_add(1);
-            let (len, secrets) = {
+            #[allow(unused_mut)]
+            let (mut len, mut secrets) = {
                 let mut cmd = CommandWriter::new(&mut self.buf, code)?;
                 let outcome = build(&mut cmd).map(drop);
                 let secrets = [cmd.auth_range(), cmd.secret_range()];
@@ -152,6 +162,28 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                     }
                 }
             };
+            #[cfg(feature = "sessions")]
+            if let (Some(names), Some(auth)) = (&names, secrets[0].clone()) {
+                let sealing = self.session.as_mut().map(|s| {
+                    crate::session::exec::seal(s, &mut self.buf, len, code, names, auth.clone())
+                });
+                match sealing {
+                    Some(Ok((new_len, area, seal))) => {
+                        // The secret parameter moved with the parameters.
+                        let moved =
+                            |at: usize| at.saturating_sub(auth.end).saturating_add(area.end);
+                        secrets[1] = secrets[1].clone().map(|r| moved(r.start)..moved(r.end));
+                        secrets[0] = Some(area);
+                        len = new_len;
+                        sealed = Some(seal);
+                    }
+                    Some(Err(e)) => {
+                        wipe(&mut self.buf);
+                        return Err(Error::Session(e));
+                    }
+                    None => {}
+                }
+            }
             let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
             let rsp_len = match sent {
                 Ok(n) => n,
@@ -172,6 +204,20 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             waited_ms = waited_ms.saturating_add(pause_ms);
             pause_ms = pause_ms.saturating_mul(2).max(1);
         };
+        #[cfg(feature = "sessions")]
+        if let (Some(seal), Some(session)) = (&sealed, self.session.as_mut()) {
+            let frame = self.buf.get_mut(..rsp_len).unwrap_or_default();
+            let success =
+                Response::parse(frame, response_handles).is_ok_and(|r| r.code().is_success());
+            if success {
+                if let Err(e) =
+                    crate::session::exec::open(session, frame, code, response_handles, seal)
+                {
+                    wipe(&mut self.buf);
+                    return Err(Error::Session(e));
+                }
+            }
+        }
         let frame = self.buf.get(..rsp_len).unwrap_or_default();
         let response = Response::parse(frame, response_handles)?;
         if response.code().is_success() {

@@ -11,10 +11,16 @@ pub(crate) const TARGET: &str = "thumbv7em-none-eabihf";
 pub(crate) const TEXT_BUDGET: u64 = 12 * 1024;
 
 /// The firmware images: the path over MMIO (the budget is for it) and over SPI.
-const IMAGES: &[(&str, &str)] = &[
-    ("tpm2-firmware", "MMIO at 0xFED40000"),
-    ("tpm2-firmware-spi", "SPI (SpiBus + chip-select pin)"),
-    ("tpm2-firmware-i2c", "I2C (TCG I2C interface)"),
+/// Name, bus, and whether the image links with the undefined panic handler.
+const IMAGES: &[(&str, &str, bool)] = &[
+    ("tpm2-firmware", "MMIO at 0xFED40000", true),
+    ("tpm2-firmware-spi", "SPI (SpiBus + chip-select pin)", true),
+    ("tpm2-firmware-i2c", "I2C (TCG I2C interface)", true),
+    (
+        "tpm2-firmware-salted",
+        "MMIO, DA reset and EK CreatePrimary over a salted encrypting session (feature sessions)",
+        false,
+    ),
 ];
 
 fn image_named(name: &str) -> PathBuf {
@@ -29,15 +35,23 @@ fn image_named(name: &str) -> PathBuf {
 pub(crate) fn build() -> Result<(), String> {
     let manifest = workspace_root().join("firmware/Cargo.toml");
     let manifest = manifest.to_string_lossy();
-    cargo(&[
+    let common = [
         "build",
         "--release",
         "--manifest-path",
         &manifest,
         "--target",
         TARGET,
-    ])
-    .map_err(|e| {
+    ];
+    // The plain images without the sessions feature (so they build exactly as without it),
+    // then the sessions image on its own.
+    cargo(&common)
+        .and_then(|()| {
+            let mut args = common.to_vec();
+            args.extend(["--features", "sessions", "--bin", "tpm2-firmware-salted"]);
+            cargo(&args)
+        })
+        .map_err(|e| {
         format!(
             "{e}\nA link error naming tpm2_no_panic_guarantee_violated means a panic is reachable \
                  from the firmware path: build with RUSTFLAGS=\"--cfg find_panics\" and look for \
@@ -72,13 +86,18 @@ pub(crate) fn sections(elf: &[u8]) -> Option<Vec<(String, u64)>> {
 /// Builds the image and prints its section sizes against the budget.
 pub(crate) fn report() -> Result<(), String> {
     build()?;
-    for (i, (name, bus)) in IMAGES.iter().enumerate() {
+    for (i, (name, bus, checked)) in IMAGES.iter().enumerate() {
         let path = image_named(name);
         let elf = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let sections = sections(&elf).ok_or("not a 32-bit ELF image")?;
         println!(
-            "firmware path image over {bus} for {TARGET} (opt-level z, LTO, panic=abort): links \
-             with an undefined panic handler, so no panic is reachable"
+            "firmware path image over {bus} for {TARGET} (opt-level z, LTO, panic=abort): {}",
+            if *checked {
+                "links with an undefined panic handler, so no panic is reachable"
+            } else {
+                "links a parking panic handler (RustCrypto's AES, crypto-bigint and sec1 keep \
+                 bounds checks)"
+            }
         );
         for (name, size) in &sections {
             println!("  {name:<14} {size:>7} bytes");
@@ -214,30 +233,43 @@ pub(crate) fn stack_report() -> Result<(), String> {
     ]))?;
     let root = workspace_root();
     let manifest = root.join("firmware/Cargo.toml");
-    let dir = root.join("firmware/target/stack");
-    let mut cmd = std::process::Command::new("rustup");
-    cmd.args([
-        "run",
-        "nightly",
-        "cargo",
-        "build",
-        "--quiet",
-        "--release",
-        "--target",
-        TARGET,
-    ])
-    .arg("--manifest-path")
-    .arg(&manifest)
-    .arg("--target-dir")
-    .arg(&dir)
-    .env("RUSTFLAGS", "-Z emit-stack-sizes");
-    crate::run::status(&mut cmd)?;
-    let elf =
-        std::fs::read(dir.join(TARGET).join("release/tpm2-firmware")).map_err(|e| e.to_string())?;
-    let frames = stack_frames(&elf).ok_or("no .stack_sizes section")?;
-    println!("stack frames (bytes; _start holds the 4096-byte command/response buffer):");
-    for (size, name) in frames.iter().take(6) {
-        println!("  {size:>6}  {}", name.get(..100).unwrap_or(name));
+    // Each image in its own build, so that the plain one is measured without the feature.
+    for (image, features) in [
+        ("tpm2-firmware", None),
+        ("tpm2-firmware-salted", Some("sessions")),
+    ] {
+        let dir = root.join("firmware/target/stack").join(image);
+        let mut cmd = std::process::Command::new("rustup");
+        cmd.args([
+            "run",
+            "nightly",
+            "cargo",
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            TARGET,
+            "--bin",
+            image,
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&dir)
+        .env("RUSTFLAGS", "-Z emit-stack-sizes");
+        if let Some(features) = features {
+            cmd.args(["--features", features]);
+        }
+        crate::run::status(&mut cmd)?;
+        let elf = std::fs::read(dir.join(TARGET).join("release").join(image))
+            .map_err(|e| e.to_string())?;
+        let frames = stack_frames(&elf).ok_or("no .stack_sizes section")?;
+        println!(
+            "{image} stack frames (bytes; _start holds the 4096-byte command/response buffer):"
+        );
+        for (size, name) in frames.iter().take(6) {
+            println!("  {size:>6}  {}", name.get(..100).unwrap_or(name));
+        }
     }
     Ok(())
 }

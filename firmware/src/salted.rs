@@ -1,0 +1,102 @@
+//! The firmware path over a salted session with parameter encryption: the MMIO image's
+//! probe, driver and Startup, then DictionaryAttackLockReset and the EK CreatePrimary
+//! authorized by an HMAC session salted to the ECC EK (ECDH P-256), so that no authValue
+//! crosses the bus; NV_ReadPublic as in the plain image. Built with `--features sessions`;
+//! `cargo xtask size` prints it beside the plain image.
+#![no_std]
+#![no_main]
+
+mod common;
+
+use core::convert::Infallible;
+use core::ptr::NonNull;
+
+use tpm2_cmds::Tpm;
+use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
+use tpm2_cmds::session::SessionConfig;
+use tpm2_tis::{Interface, Mmio, Tis, WINDOW_LEN};
+use tpm2_wire::{Auth, StartupType, reserved};
+
+use common::{CORE_HZ, Cycles};
+
+/// The STM32 RNG data register (RNG_DR), which the board's start-up code enabled: the
+/// entropy for the session nonces and the ephemeral ECDH key. Another board reads its own
+/// TRNG here; never the TPM's GetRandom, which a bus observer reads too.
+const RNG_DR: usize = 0x5006_0808;
+
+struct BoardRng;
+
+impl rand_core::TryRng for BoardRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        // SAFETY: RNG_DR is a readable 32-bit device register on this board, read alone here.
+        Ok(unsafe { core::ptr::read_volatile(RNG_DR as *const u32) })
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let hi = u64::from(self.try_next_u32()?);
+        Ok(hi << 32 | u64::from(self.try_next_u32()?))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(4) {
+            let word = self.try_next_u32()?.to_le_bytes();
+            for (d, s) in chunk.iter_mut().zip(word) {
+                *d = s;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for BoardRng {}
+
+fn salted_path(mmio: Mmio, delay: Cycles) -> u32 {
+    let tis = match Tis::new(mmio, delay, tpm2_tis::Config::default()) {
+        Ok(tis) => tis,
+        Err(_) => return 2,
+    };
+    if tis.probe().interface == Interface::Crb {
+        return 3;
+    }
+    let mut tpm = Tpm::new(tis, delay);
+    if tpm.startup(StartupType::CLEAR).is_err() {
+        return 4;
+    }
+    let salt_key = match tpm.create_ek(&ECC_P256_TEMPLATE, Auth::EMPTY) {
+        Ok(ek) => ek.handle,
+        Err(_) => return 5,
+    };
+    let mut status = 0;
+    {
+        let mut flushing = tpm.flushing(salt_key);
+        let mut s =
+            match flushing.start_session(&SessionConfig::salted_hmac(salt_key), &mut BoardRng) {
+                Ok(s) => s,
+                Err(_) => return 6,
+            };
+        if s.dictionary_attack_lock_reset(Auth::EMPTY).is_err() {
+            status |= 0x10;
+        }
+        if s.nv_read_public(reserved::RSA_EK_CERT_NV).is_err() {
+            status |= 0x20;
+        }
+        status |= match s.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+            Ok(ek) => ek.handle.0 & 0xF,
+            Err(e) => 0x40 | (e.tpm().map_or(0, |t| t.code.raw()) << 16),
+        };
+    }
+    status
+}
+
+/// The entry point.
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    common::run(|| {
+        let Some(base) = NonNull::new(tpm2_tis::DEFAULT_BASE as *mut u8) else {
+            return 1;
+        };
+        // SAFETY: on a PC the TPM window at 0xFED40000 is identity-mapped device memory
+        // that this image alone uses.
+        let mmio = unsafe { Mmio::new(base, WINDOW_LEN) };
+        salted_path(mmio, Cycles::start(CORE_HZ))
+    })
+}

@@ -1,0 +1,446 @@
+//! HMAC, policy and salted sessions against libtpms (or the mssim simulator named in
+//! `TPM2_TEST_MSSIM`): the commands that need an authorization run over them, a tampered
+//! response HMAC is refused, encrypted parameters decrypt to the bytes sent in clear, and
+//! policy digests computed in software equal the TPM's.
+
+extern crate alloc;
+
+use tpm2_cmds::ek::{ECC_P256_TEMPLATE, POLICY_A_SHA256};
+use tpm2_cmds::session::{PolicyDigest, Salt, SessionConfig, SessionError, SessionType};
+use tpm2_cmds::{Error, Tpm};
+use tpm2_tests::delay::VirtualClock;
+use tpm2_tests::peer::Peer;
+use tpm2_wire::{
+    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, HandleType, NvAttributes,
+    NvPublic, PcrBitmap, PcrSelection, PcrSelectionList, Transport,
+};
+
+fn tpm() -> Tpm<Peer, VirtualClock> {
+    tpm2_tests::peer::started().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn auth(bytes: &[u8]) -> Auth<'_> {
+    Auth::new(bytes).unwrap()
+}
+
+/// The sessions the TPM holds (loaded or saved): none may be left behind.
+fn sessions_left<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize {
+    let mut n = 0;
+    for ht in [HandleType::HMAC_SESSION, HandleType::POLICY_SESSION] {
+        tpm.for_each_capability(Capability::HANDLES, ht.first().0, |data| {
+            if let CapabilityData::Handles(list) = data {
+                n += list.iter().filter(|h| h.handle_type() == ht).count();
+            }
+        })
+        .unwrap();
+    }
+    n
+}
+
+/// The ECC EK, as the salt key (Linux salts with a primary in the NULL hierarchy; the EK
+/// is what a TPM that refuses NULL primaries always has).
+fn ecc_ek<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> Handle {
+    tpm.create_ek(&ECC_P256_TEMPLATE, Auth::EMPTY)
+        .unwrap()
+        .handle
+}
+
+#[test]
+fn the_ek_policy_digest_is_computed_in_software_and_equals_a_trial_session() {
+    let software = PolicyDigest::new().secret_of(Handle::ENDORSEMENT, &[]);
+    // The TCG EK Credential Profile's PolicyA (SHA-256).
+    assert_eq!(
+        software.to_string(),
+        "837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa"
+    );
+    assert_eq!(software.as_bytes(), &POLICY_A_SHA256);
+
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let mut trial = tpm
+        .start_session(&SessionConfig::plain(SessionType::Trial), &mut rng)
+        .unwrap();
+    trial
+        .policy_secret(Handle::ENDORSEMENT, Auth::EMPTY)
+        .unwrap();
+    assert_eq!(trial.policy_get_digest().unwrap(), software);
+    trial.end().unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn policy_command_code_auth_value_pcr_and_or_digests_equal_the_tpm() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let pcrs = PcrBitmap::of(&[0, 7]);
+    let banks = [PcrSelection::new(AlgId::SHA256, &pcrs)];
+    let pcr_digest = {
+        let read = tpm
+            .pcr_read(&PcrSelectionList::new(&banks).unwrap())
+            .unwrap();
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        for v in read.values() {
+            sha2::Digest::update(&mut h, v.digest.as_bytes());
+        }
+        sha2::Digest::finalize(h)
+    };
+    let a = PolicyDigest::new()
+        .command_code(CommandCode::NV_READ)
+        .auth_value();
+    let b = PolicyDigest::new().pcr(&banks, &pcr_digest).unwrap();
+    let either = PolicyDigest::or(&[a, b]);
+
+    let mut trial = tpm
+        .start_session(&SessionConfig::plain(SessionType::Trial), &mut rng)
+        .unwrap();
+    trial.policy_command_code(CommandCode::NV_READ).unwrap();
+    trial.policy_auth_value().unwrap();
+    assert_eq!(
+        trial.policy_get_digest().unwrap(),
+        a,
+        "CommandCode, AuthValue"
+    );
+    trial.end().unwrap();
+
+    let mut trial = tpm
+        .start_session(&SessionConfig::plain(SessionType::Trial), &mut rng)
+        .unwrap();
+    trial.policy_pcr(&banks, &[]).unwrap(); // the current values
+    assert_eq!(trial.policy_get_digest().unwrap(), b, "PCR");
+    trial.policy_or(&[a, b]).unwrap();
+    assert_eq!(trial.policy_get_digest().unwrap(), either, "OR");
+    drop(trial); // the guard flushes
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn a_salted_encrypting_session_changes_and_uses_hierarchy_auth() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let ek = ecc_ek(&mut tpm);
+    {
+        let mut s = tpm
+            .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
+            .unwrap();
+        // HierarchyChangeAuth: the new authValue travels encrypted, the old one as an HMAC.
+        s.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, auth(b"lockout secret"))
+            .unwrap();
+        // DictionaryAttackLockReset with the new value, over the session.
+        s.dictionary_attack_lock_reset(auth(b"lockout secret"))
+            .unwrap();
+        // A wrong value fails with the TPM's own refusal, not a session error.
+        let wrong = s.dictionary_attack_lock_reset(auth(b"guess")).unwrap_err();
+        assert!(matches!(wrong, Error::Tpm(_)), "{wrong}");
+        s.end().unwrap();
+    }
+    // The TPM took the new value: a password session with it works, and restores empty.
+    tpm.clear(Handle::PLATFORM, Auth::EMPTY).unwrap();
+    tpm.flush_context(ek).ok();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn bound_and_unbound_hmac_sessions_authorize_owner_commands() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    tpm.hierarchy_change_auth(Handle::OWNER, Auth::EMPTY, auth(b"owner"))
+        .unwrap();
+    for bind in [None, Some((Handle::OWNER, auth(b"owner")))] {
+        let config = SessionConfig {
+            bind,
+            ..SessionConfig::plain(SessionType::Hmac)
+        };
+        let mut s = tpm.start_session(&config, &mut rng).unwrap();
+        // Bound to the owner: the authValue is in the session key, not in the HMAC key.
+        s.hierarchy_change_auth(Handle::OWNER, auth(b"owner"), auth(b"owner"))
+            .unwrap();
+        s.end().unwrap();
+    }
+    tpm.hierarchy_change_auth(Handle::OWNER, auth(b"owner"), Auth::EMPTY)
+        .unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn nv_read_with_an_auth_value_and_an_encrypted_response_equals_the_clear_read() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let index = Handle(0x0150_0020);
+    let data: Vec<u8> = (0u8..=200).collect();
+    let public = NvPublic {
+        index,
+        name_alg: AlgId::SHA256,
+        attributes: NvAttributes::OWNERWRITE
+            | NvAttributes::OWNERREAD
+            | NvAttributes::AUTHREAD
+            | NvAttributes::AUTHWRITE,
+        auth_policy: tpm2_wire::Digest::EMPTY,
+        data_size: u16::try_from(data.len()).unwrap(),
+    };
+    tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, auth(b"index pw"), &public)
+        .unwrap();
+    tpm.nv_write(index, auth(b"index pw"), index, 0, &data)
+        .unwrap();
+    let clear = tpm
+        .nv_read(index, auth(b"index pw"), index, 64, 10)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let ek = ecc_ek(&mut tpm);
+    {
+        let mut s = tpm
+            .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
+            .unwrap();
+        let secret = s
+            .nv_read(index, auth(b"index pw"), index, 64, 10)
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        assert_eq!(secret, clear);
+        assert_eq!(secret, data[10..74]);
+    }
+    tpm.flush_context(ek).unwrap();
+    tpm.nv_undefine_space(Handle::OWNER, Auth::EMPTY, index)
+        .unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn a_policy_session_reads_an_index_whose_policy_asks_for_its_auth_value() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let index = Handle(0x0150_0021);
+    let policy = PolicyDigest::new()
+        .command_code(CommandCode::NV_READ)
+        .auth_value();
+    let public = NvPublic {
+        index,
+        name_alg: AlgId::SHA256,
+        attributes: NvAttributes::OWNERWRITE | NvAttributes::POLICYREAD,
+        auth_policy: tpm2_wire::Digest::new(policy.as_bytes()).unwrap(),
+        data_size: 8,
+    };
+    tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, auth(b"pw"), &public)
+        .unwrap();
+    tpm.nv_write(Handle::OWNER, Auth::EMPTY, index, 0, b"12345678")
+        .unwrap();
+    {
+        let mut s = tpm
+            .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
+            .unwrap();
+        s.policy_command_code(CommandCode::NV_READ).unwrap();
+        s.policy_auth_value().unwrap();
+        let got = s.nv_read(index, auth(b"pw"), index, 8, 0).unwrap();
+        assert_eq!(got.as_bytes(), b"12345678");
+        s.end().unwrap();
+    }
+    {
+        // Without PolicyAuthValue the digest differs: the TPM refuses with a policy failure.
+        let mut s = tpm
+            .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
+            .unwrap();
+        s.policy_command_code(CommandCode::NV_READ).unwrap();
+        let refused = s.nv_read(index, auth(b"pw"), index, 8, 0).unwrap_err();
+        assert!(refused.tpm().is_some(), "{refused}");
+    }
+    tpm.nv_undefine_space(Handle::OWNER, Auth::EMPTY, index)
+        .unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+/// A transport that flips the last byte of the next response (the response HMAC's last
+/// byte, when the session's entry is the last one).
+struct Tamper<T> {
+    inner: T,
+    armed: bool,
+}
+
+impl<T: Transport> Transport for Tamper<T> {
+    type Error = T::Error;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], T::Error> {
+        let n = self.inner.transact(buf, len)?.len();
+        if core::mem::take(&mut self.armed)
+            && let Some(last) = buf.get_mut(n.wrapping_sub(1))
+        {
+            *last ^= 0x01;
+        }
+        Ok(&buf[..n])
+    }
+}
+
+#[test]
+fn a_tampered_response_hmac_is_a_typed_error_and_breaks_the_session() {
+    let (peer, clock) = tpm().into_parts();
+    let mut tpm = Tpm::new(
+        Tamper {
+            inner: peer,
+            armed: false,
+        },
+        clock,
+    );
+    let mut rng = rand::rng();
+    let ek = tpm
+        .create_ek(&ECC_P256_TEMPLATE, Auth::EMPTY)
+        .unwrap()
+        .handle;
+    {
+        let mut s = tpm
+            .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
+            .unwrap();
+        s.transport_mut().armed = true;
+        let err = s.dictionary_attack_lock_reset(Auth::EMPTY).unwrap_err();
+        assert!(
+            matches!(err, Error::Session(SessionError::ResponseHmac)),
+            "{err}"
+        );
+        // Not used again once broken.
+        let again = s.dictionary_attack_lock_reset(Auth::EMPTY).unwrap_err();
+        assert!(
+            matches!(again, Error::Session(SessionError::Broken)),
+            "{again}"
+        );
+    }
+    tpm.flush_context(ek).unwrap();
+    let mut tpm = Tpm::new(tpm.into_parts().0.inner, VirtualClock::default());
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn a_salt_key_that_is_not_ecc_p256_is_refused_before_anything_is_sent() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let rsa = tpm
+        .create_ek(&tpm2_cmds::ek::RSA_2048_TEMPLATE, Auth::EMPTY)
+        .unwrap()
+        .handle;
+    let config = SessionConfig {
+        salt: Salt::Ecc(rsa),
+        ..SessionConfig::salted_hmac(rsa)
+    };
+    let err = tpm.start_session(&config, &mut rng).unwrap_err();
+    assert!(
+        matches!(err, Error::Session(SessionError::UnsuitableSaltKey)),
+        "{err}"
+    );
+    tpm.flush_context(rsa).unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+/// Records every byte that crosses TIS's data FIFO (DATA_FIFO 0x24, XDATA_FIFO 0x80..0x84
+/// of any locality) in either direction: what a logic analyser on the LPC or SPI bus sees.
+struct BusTap<'a> {
+    bus: &'a mut tpm2_tests::qemu::QemuTpm,
+    seen: alloc::rc::Rc<core::cell::RefCell<Vec<u8>>>,
+}
+
+impl BusTap<'_> {
+    fn fifo(offset: u32) -> bool {
+        let reg = offset & 0xFFF;
+        reg == 0x24 || (0x80..0x84).contains(&reg)
+    }
+    fn record(&self, offset: u32, bytes: &[u8]) {
+        if Self::fifo(offset) {
+            self.seen.borrow_mut().extend_from_slice(bytes);
+        }
+    }
+}
+
+impl tpm2_tis::RegisterAccess for BusTap<'_> {
+    type Error = tpm2_tests::qemu::QtestError;
+    fn read8(&mut self, offset: u32) -> Result<u8, Self::Error> {
+        let v = self.bus.read8(offset)?;
+        self.record(offset, &[v]);
+        Ok(v)
+    }
+    fn read16(&mut self, offset: u32) -> Result<u16, Self::Error> {
+        let v = self.bus.read16(offset)?;
+        self.record(offset, &v.to_le_bytes());
+        Ok(v)
+    }
+    fn read32(&mut self, offset: u32) -> Result<u32, Self::Error> {
+        let v = self.bus.read32(offset)?;
+        self.record(offset, &v.to_le_bytes());
+        Ok(v)
+    }
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), Self::Error> {
+        self.record(offset, &[value]);
+        self.bus.write8(offset, value)
+    }
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error> {
+        self.record(offset, &value.to_le_bytes());
+        self.bus.write16(offset, value)
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
+        self.record(offset, &value.to_le_bytes());
+        self.bus.write32(offset, value)
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_shows() {
+    use tpm2_tests::qemu::{Device, QemuTpm};
+    let mut qemu = QemuTpm::start(Device::Tis).unwrap_or_else(|e| panic!("{e}"));
+    let seen = alloc::rc::Rc::new(core::cell::RefCell::new(Vec::new()));
+    let tap = BusTap {
+        bus: &mut qemu,
+        seen: seen.clone(),
+    };
+    let tis =
+        tpm2_tis::Tis::new(tap, VirtualClock::default(), tpm2_tis::Config::default()).unwrap();
+    let mut tpm = Tpm::new(tis, VirtualClock::default());
+    tpm.startup(tpm2_wire::StartupType::CLEAR).unwrap();
+    let mut rng = rand::rng();
+    let first = b"lockout-secret-one";
+    let second = b"lockout-secret-two";
+
+    // Password sessions: the new value, then the value itself, cross the bus in clear.
+    seen.borrow_mut().clear();
+    tpm.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, auth(first))
+        .unwrap();
+    tpm.dictionary_attack_lock_reset(auth(first)).unwrap();
+    let clear = core::mem::take(&mut *seen.borrow_mut());
+    assert!(
+        contains(&clear, first),
+        "a password session shows the authValue"
+    );
+
+    // A salted session with parameter encryption: the same two commands succeed and
+    // neither value, old or new, is on the bus.
+    let ek = ecc_ek(&mut tpm);
+    seen.borrow_mut().clear();
+    {
+        let mut s = tpm
+            .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
+            .unwrap();
+        s.hierarchy_change_auth(Handle::LOCKOUT, auth(first), auth(second))
+            .unwrap();
+        s.dictionary_attack_lock_reset(auth(second)).unwrap();
+        s.end().unwrap();
+    }
+    let protected = core::mem::take(&mut *seen.borrow_mut());
+    assert!(
+        protected.len() > 200,
+        "the tap saw the commands: {} bytes",
+        protected.len()
+    );
+    eprintln!(
+        "tap: {} bytes in clear, {} protected",
+        clear.len(),
+        protected.len()
+    );
+    assert!(
+        !contains(&protected, first),
+        "the old authValue stayed off the bus"
+    );
+    assert!(
+        !contains(&protected, second),
+        "the new authValue stayed off the bus"
+    );
+    tpm.dictionary_attack_lock_reset(auth(second)).unwrap();
+    tpm.flush_context(ek).unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}

@@ -1,0 +1,176 @@
+//! TPM2_StartAuthSession: the salt, the bind, the session key.
+
+use embedded_hal::delay::DelayNs;
+use p256::elliptic_curve::Generate;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use rand_core::CryptoRng;
+use tpm2_wire::{
+    AlgId, CommandCode, EccCurve, Handle, HandleType, Nonce, PublicParameters, Transport,
+    Unmarshal, Writer,
+};
+use zeroize::Zeroize;
+
+use super::crypto::{DIGEST, kdfa, kdfe, trim_zeros};
+use super::{InSession, NameBuf, Salt, SecretBuf, Session, SessionConfig, SessionError};
+use crate::{Error, Tpm};
+
+/// The TPMS_ECC_POINT of P-256 that TPM2B_ENCRYPTED_SECRET carries: 2 + 32 + 2 + 32.
+const SALT_POINT_LEN: usize = 68;
+
+impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
+    /// TPM2_StartAuthSession with SHA-256 and AES-128-CFB, as `config` says; `rng` gives the
+    /// caller's nonces and the ephemeral ECDH key (never the TPM's own GetRandom, which a
+    /// bus observer could read).
+    ///
+    /// The returned guard authorizes the commands sent through it and flushes the session
+    /// when it drops. A salt key that is not ECC P-256 is [`SessionError::UnsuitableSaltKey`].
+    pub fn start_session<R: CryptoRng + ?Sized>(
+        &mut self,
+        config: &SessionConfig<'_>,
+        rng: &mut R,
+    ) -> Result<InSession<'_, T, D, N>, Error<T::Error>> {
+        let mut seed = [0u8; DIGEST];
+        rng.fill_bytes(&mut seed);
+        let mut nonce_caller = [0u8; DIGEST];
+        rng.fill_bytes(&mut nonce_caller);
+
+        // The salt and its encryption to the TPM's key.
+        let mut salt = [0u8; DIGEST];
+        let mut encrypted = [0u8; SALT_POINT_LEN];
+        let (tpm_key, encrypted_len) = match config.salt {
+            Salt::None => (Handle::NULL, 0),
+            Salt::Ecc(key) => {
+                self.ecc_salt(key, rng, &mut salt, &mut encrypted)?;
+                (key, SALT_POINT_LEN)
+            }
+        };
+
+        // The bind entity's Name and authValue.
+        let (bind_handle, bound) = match config.bind {
+            None => (Handle::NULL, None),
+            Some((handle, auth)) => {
+                let name = self.name_of(handle)?;
+                let auth = SecretBuf::new(trim_zeros(auth.as_bytes()));
+                (handle, Some((name, auth)))
+            }
+        };
+
+        let rsp = self.execute(CommandCode::START_AUTH_SESSION, 1, |c| {
+            c.handle(tpm_key)?.handle(bind_handle)?;
+            c.param(&Nonce::new(&nonce_caller).unwrap_or_default())?;
+            let w = c.params();
+            w.tpm2b(encrypted.get(..encrypted_len).unwrap_or_default(), u16::MAX)?;
+            w.u8(config.kind.wire())?;
+            // TPMT_SYM_DEF: AES, 128 bits, CFB; then the session hash.
+            w.u16(AlgId::AES.0)?;
+            w.u16(128)?;
+            w.u16(AlgId::CFB.0)?;
+            w.u16(AlgId::SHA256.0)?;
+            Ok(c)
+        });
+        let started = rsp.and_then(|rsp| {
+            let handle = rsp.handle(0).unwrap_or(Handle::NULL);
+            let mut p = rsp.parameters();
+            let nonce = Nonce::unmarshal(&mut p)?;
+            p.finish()?;
+            let mut nonce_tpm = [0u8; DIGEST];
+            for (d, s) in nonce_tpm.iter_mut().zip(nonce.as_bytes()) {
+                *d = *s;
+            }
+            Ok((handle, nonce_tpm))
+        });
+        let outcome = started.map(|(handle, nonce_tpm)| {
+            // sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller).
+            let mut key_in = [0u8; 64 + DIGEST];
+            let bind_auth = bound.as_ref().map_or(&[][..], |(_, a)| a.as_bytes());
+            let salt_part = salt.get(..if encrypted_len > 0 { DIGEST } else { 0 });
+            let mut w = Writer::new(&mut key_in);
+            let written = w
+                .bytes(bind_auth)
+                .and_then(|()| w.bytes(salt_part.unwrap_or_default()))
+                .map_or(0, |()| w.position());
+            let mut key = [0u8; DIGEST];
+            let key_len = if written == 0 {
+                0
+            } else {
+                kdfa(
+                    key_in.get(..written).unwrap_or_default(),
+                    b"ATH",
+                    &nonce_tpm,
+                    &nonce_caller,
+                    &mut key,
+                );
+                DIGEST
+            };
+            let session = Session {
+                handle,
+                kind: config.kind,
+                key: SecretBuf::new(key.get(..key_len).unwrap_or_default()),
+                nonce_tpm,
+                nonce_seed: SecretBuf::new(&seed),
+                nonce_count: 0,
+                bound,
+                encrypt: config.attributes(),
+                auth_value_needed: false,
+                broken: false,
+            };
+            key_in.zeroize();
+            key.zeroize();
+            session
+        });
+        salt.zeroize();
+        seed.zeroize();
+        Ok(InSession::new(self, outcome?))
+    }
+
+    /// Encrypts a fresh salt to the ECC P-256 key `key`: one-pass ECDH with an ephemeral
+    /// key, Z through KDFe ("SECRET", ephemeral X, TPM key X). Writes the salt and the
+    /// ephemeral point as TPMS_ECC_POINT.
+    fn ecc_salt<R: CryptoRng + ?Sized>(
+        &mut self,
+        key: Handle,
+        rng: &mut R,
+        salt: &mut [u8; DIGEST],
+        encrypted: &mut [u8; SALT_POINT_LEN],
+    ) -> Result<(), Error<T::Error>> {
+        let public = self.read_public(key)?.public;
+        let PublicParameters::Ecc { parms, unique } = public.parameters else {
+            return Err(Error::Session(SessionError::UnsuitableSaltKey));
+        };
+        if parms.curve != EccCurve::NIST_P256 {
+            return Err(Error::Session(SessionError::UnsuitableSaltKey));
+        }
+        let mut sec1 = [0u8; 65];
+        let mut w = Writer::new(&mut sec1);
+        let tpm_x = unique.x.as_bytes();
+        w.u8(0x04)
+            .and_then(|()| w.bytes(tpm_x))
+            .and_then(|()| w.bytes(unique.y.as_bytes()))
+            .map_err(|_| Error::Session(SessionError::UnsuitableSaltKey))?;
+        let tpm_key = p256::PublicKey::from_sec1_bytes(&sec1)
+            .map_err(|_| Error::Session(SessionError::UnsuitableSaltKey))?;
+        let ephemeral = <p256::ecdh::EphemeralSecret as Generate>::generate_from_rng(rng);
+        let shared = ephemeral.diffie_hellman(&tpm_key);
+        let point = ephemeral.public_key().to_sec1_point(false);
+        let (Some(ex), Some(ey)) = (point.x(), point.y()) else {
+            return Err(Error::Session(SessionError::UnsuitableSaltKey));
+        };
+        kdfe(shared.raw_secret_bytes(), b"SECRET", ex, tpm_x, salt);
+        let mut w = Writer::new(encrypted);
+        w.tpm2b(ex, 32)?;
+        w.tpm2b(ey, 32)?;
+        Ok(())
+    }
+
+    /// The Name of `handle` for a cpHash or a bind: the handle itself for permanent handles,
+    /// PCRs and sessions; asked of the TPM for NV indices and objects.
+    pub(crate) fn name_of(&mut self, handle: Handle) -> Result<NameBuf, Error<T::Error>> {
+        match handle.handle_type() {
+            HandleType::NV_INDEX => Ok(NameBuf::new(self.nv_read_public(handle)?.name.as_bytes())),
+            HandleType::TRANSIENT | HandleType::PERSISTENT => {
+                Ok(NameBuf::new(self.read_public(handle)?.name.as_bytes()))
+            }
+            _ => Ok(NameBuf::of_handle(handle)),
+        }
+    }
+}
