@@ -305,27 +305,6 @@ fn a_tampered_response_hmac_is_a_typed_error_and_breaks_the_session() {
     assert_eq!(sessions_left(&mut tpm), 0);
 }
 
-#[test]
-fn a_salt_key_that_is_not_ecc_p256_is_refused_before_anything_is_sent() {
-    let mut tpm = tpm();
-    let mut rng = rand::rng();
-    let rsa = tpm
-        .create_ek(&tpm2_cmds::ek::RSA_2048_TEMPLATE, Auth::EMPTY)
-        .unwrap()
-        .handle;
-    let config = SessionConfig {
-        salt: Salt::Ecc(rsa),
-        ..SessionConfig::salted_hmac(rsa)
-    };
-    let err = tpm.start_session(&config, &mut rng).unwrap_err();
-    assert!(
-        matches!(err, Error::Session(SessionError::UnsuitableSaltKey)),
-        "{err}"
-    );
-    tpm.flush_context(rsa).unwrap();
-    assert_eq!(sessions_left(&mut tpm), 0);
-}
-
 /// Records every byte that crosses TIS's data FIFO (DATA_FIFO 0x24, XDATA_FIFO 0x80..0x84
 /// of any locality) in either direction: what a logic analyser on the LPC or SPI bus sees.
 struct BusTap<'a> {
@@ -442,5 +421,110 @@ fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_show
     );
     tpm.dictionary_attack_lock_reset(auth(second)).unwrap();
     tpm.flush_context(ek).unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+/// Runs a tpm2-tools command against `server`, failing with its stderr.
+fn tpm2_tool(server: &tpm2_tests::swtpm::SwtpmServer, tool: &str, args: &[&str]) {
+    let out = std::process::Command::new(tool)
+        .args(["-T", &server.tcti()])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{tool} not found ({e}): apt-get update && apt-get install -y tpm2-tools")
+        });
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// tpm2-tools invocations: the tool and its arguments (CTX: the session file, OUT: the
+/// policy file).
+type ToolSteps<'a> = &'a [(&'a str, &'a [&'a str])];
+
+#[test]
+fn policy_digests_equal_tpm2_tools_trial_sessions() {
+    let server = tpm2_tests::swtpm::SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempdir();
+    let ctx = dir.join("session.ctx");
+    let ctx = ctx.to_str().unwrap();
+    let cases: [(&str, PolicyDigest, ToolSteps<'_>); 2] = [
+        (
+            "PolicySecret(endorsement)",
+            PolicyDigest::new().secret_of(Handle::ENDORSEMENT, &[]),
+            &[("tpm2_policysecret", &["-S", "CTX", "-c", "e", "-L", "OUT"])],
+        ),
+        (
+            "PolicyCommandCode(NV_Read), PolicyAuthValue",
+            PolicyDigest::new()
+                .command_code(CommandCode::NV_READ)
+                .auth_value(),
+            &[
+                ("tpm2_policycommandcode", &["-S", "CTX", "TPM2_CC_NV_Read"]),
+                ("tpm2_policyauthvalue", &["-S", "CTX", "-L", "OUT"]),
+            ],
+        ),
+    ];
+    for (what, ours, steps) in cases {
+        let out = dir.join("policy.bin");
+        let out_s = out.to_str().unwrap();
+        tpm2_tool(&server, "tpm2_startauthsession", &["-S", ctx]); // a trial session
+        for (tool, args) in steps {
+            let args: Vec<&str> = args
+                .iter()
+                .map(|a| match *a {
+                    "CTX" => ctx,
+                    "OUT" => out_s,
+                    other => other,
+                })
+                .collect();
+            tpm2_tool(&server, tool, &args);
+        }
+        tpm2_tool(&server, "tpm2_flushcontext", &[ctx]);
+        let theirs = std::fs::read(&out).unwrap();
+        assert_eq!(theirs.as_slice(), ours.as_bytes(), "{what}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn tempdir() -> std::path::PathBuf {
+    tpm2_tests::qemu::fresh_dir("policy").unwrap()
+}
+
+#[test]
+fn every_salt_type_is_accepted_and_a_key_of_the_other_kind_is_refused() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let ecc = ecc_ek(&mut tpm);
+    let rsa = tpm
+        .create_ek(&tpm2_cmds::ek::RSA_2048_TEMPLATE, Auth::EMPTY)
+        .unwrap()
+        .handle;
+    for salt in [Salt::Ecc(ecc), Salt::Rsa(rsa)] {
+        let config = SessionConfig {
+            salt,
+            ..SessionConfig::salted_hmac(ecc)
+        };
+        let mut s = tpm.start_session(&config, &mut rng).unwrap();
+        // The session key came out the same on both sides: the HMACs verify.
+        s.dictionary_attack_lock_reset(Auth::EMPTY)
+            .unwrap_or_else(|e| panic!("{salt:?}: {e}"));
+        s.end().unwrap();
+    }
+    for salt in [Salt::Ecc(rsa), Salt::Rsa(ecc)] {
+        let config = SessionConfig {
+            salt,
+            ..SessionConfig::salted_hmac(ecc)
+        };
+        let err = tpm.start_session(&config, &mut rng).unwrap_err();
+        assert!(
+            matches!(err, Error::Session(SessionError::UnsuitableSaltKey)),
+            "{salt:?}: {err}"
+        );
+    }
+    tpm.flush_context(ecc).unwrap();
+    tpm.flush_context(rsa).unwrap();
     assert_eq!(sessions_left(&mut tpm), 0);
 }

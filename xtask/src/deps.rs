@@ -44,6 +44,11 @@ const PEERS: &[Peer] = &[
         package: "ovmf",
     },
     Peer {
+        what: "OpenSSL 3 (KBKDF and SSKDF, the KDFa and KDFe references)",
+        present: || succeeds("openssl", &["kdf", "-help"]),
+        package: "openssl",
+    },
+    Peer {
         what: "tpm2-tss (tss2-rc, tss2-mu)",
         present: || succeeds("pkg-config", &["--exists", "tss2-rc", "tss2-mu"]),
         package: "libtss2-dev",

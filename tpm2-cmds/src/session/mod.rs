@@ -52,12 +52,18 @@ impl SessionType {
 /// How the session key is protected from a bus observer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Salt {
     /// No salt: the session key comes from the bind authValue alone (or is empty).
     None,
     /// A salt encrypted to a loaded ECC P-256 decryption key (the ECC EK, or a primary in
     /// the NULL hierarchy as Linux does) by one-pass ECDH and KDFe.
     Ecc(Handle),
+    /// A salt encrypted to a loaded RSA decryption key (the RSA EK) by RSA-OAEP with the
+    /// label "SECRET". Feature `rsa-salt` (the `rsa` crate needs an allocator).
+    #[cfg(feature = "rsa-salt")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rsa-salt")))]
+    Rsa(Handle),
 }
 
 /// How to start a session.
@@ -121,7 +127,8 @@ pub enum SessionError {
     ResponseHmac,
     /// The response lacked the session's authorization entry.
     MissingResponseSession,
-    /// The salt key is not an ECC P-256 key, or its public point is not on the curve.
+    /// The salt key is not of the kind the salt names (ECC P-256, RSA), or its public key is
+    /// invalid (a point off the curve, a modulus RSA-OAEP cannot use).
     UnsuitableSaltKey,
     /// The session broke earlier (a bad response HMAC) and is not used again.
     Broken,
@@ -136,7 +143,7 @@ impl core::fmt::Display for SessionError {
                 "the response HMAC does not verify: the response was altered on the way"
             }
             Self::MissingResponseSession => "the response has no entry for the session",
-            Self::UnsuitableSaltKey => "the salt key is not a usable ECC P-256 key",
+            Self::UnsuitableSaltKey => "the salt key is not a usable key of the salt's kind",
             Self::Broken => "the session broke earlier and is not used again",
             Self::TooManyHandles => "the command has more handles than a session supports",
         })

@@ -16,6 +16,11 @@ use crate::{Error, Tpm};
 
 /// The TPMS_ECC_POINT of P-256 that TPM2B_ENCRYPTED_SECRET carries: 2 + 32 + 2 + 32.
 const SALT_POINT_LEN: usize = 68;
+/// The largest encrypted salt: an RSA-4096 ciphertext with `rsa-salt`, else the ECC point.
+#[cfg(feature = "rsa-salt")]
+const SALT_MAX: usize = 512;
+#[cfg(not(feature = "rsa-salt"))]
+const SALT_MAX: usize = SALT_POINT_LEN;
 
 impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_StartAuthSession with SHA-256 and AES-128-CFB, as `config` says; `rng` gives the
@@ -36,13 +41,15 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
 
         // The salt and its encryption to the TPM's key.
         let mut salt = [0u8; DIGEST];
-        let mut encrypted = [0u8; SALT_POINT_LEN];
+        let mut encrypted = [0u8; SALT_MAX];
         let (tpm_key, encrypted_len) = match config.salt {
             Salt::None => (Handle::NULL, 0),
             Salt::Ecc(key) => {
                 self.ecc_salt(key, rng, &mut salt, &mut encrypted)?;
                 (key, SALT_POINT_LEN)
             }
+            #[cfg(feature = "rsa-salt")]
+            Salt::Rsa(key) => (key, self.rsa_salt(key, rng, &mut salt, &mut encrypted)?),
         };
 
         // The bind entity's Name and authValue.
@@ -131,7 +138,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         key: Handle,
         rng: &mut R,
         salt: &mut [u8; DIGEST],
-        encrypted: &mut [u8; SALT_POINT_LEN],
+        encrypted: &mut [u8; SALT_MAX],
     ) -> Result<(), Error<T::Error>> {
         let public = self.read_public(key)?.public;
         let PublicParameters::Ecc { parms, unique } = public.parameters else {
@@ -160,6 +167,43 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         w.tpm2b(ex, 32)?;
         w.tpm2b(ey, 32)?;
         Ok(())
+    }
+
+    /// Encrypts a fresh salt to the RSA key `key` with RSA-OAEP (SHA-256, label "SECRET\0").
+    /// Returns the ciphertext's length.
+    #[cfg(feature = "rsa-salt")]
+    fn rsa_salt<R: CryptoRng + ?Sized>(
+        &mut self,
+        key: Handle,
+        rng: &mut R,
+        salt: &mut [u8; DIGEST],
+        encrypted: &mut [u8; SALT_MAX],
+    ) -> Result<usize, Error<T::Error>> {
+        use rsa::BoxedUint;
+        let unsuitable = || Error::Session(SessionError::UnsuitableSaltKey);
+        let public = self.read_public(key)?.public;
+        let PublicParameters::Rsa { parms, unique } = public.parameters else {
+            return Err(unsuitable());
+        };
+        let modulus = unique.as_bytes();
+        let bits = u32::try_from(modulus.len().saturating_mul(8)).unwrap_or(u32::MAX);
+        let exponent = if parms.exponent == 0 {
+            65_537
+        } else {
+            parms.exponent
+        };
+        let n = BoxedUint::from_be_slice(modulus, bits).map_err(|_| unsuitable())?;
+        let e = BoxedUint::from(u64::from(exponent));
+        let key = rsa::PublicKey::new(n, e).map_err(|_| unsuitable())?;
+        rng.fill_bytes(salt);
+        let padding = rsa::Oaep::<sha2::Sha256>::new_with_label(&b"SECRET\0"[..]);
+        let ciphertext = key.encrypt(rng, padding, salt).map_err(|_| unsuitable())?;
+        let len = ciphertext.len();
+        let dst = encrypted.get_mut(..len).ok_or_else(unsuitable)?;
+        for (d, s) in dst.iter_mut().zip(ciphertext.iter()) {
+            *d = *s;
+        }
+        Ok(len)
     }
 
     /// The Name of `handle` for a cpHash or a bind: the handle itself for permanent handles,
