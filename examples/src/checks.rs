@@ -1,6 +1,7 @@
 //! The attestation-readiness checks an ESXi host runs at start-up, through our stack.
 
 use tpm2_cmds::host::StdDelay;
+use tpm2_cmds::session::SessionConfig;
 use tpm2_cmds::{
     Error, Failure, Outcome, ProvisionConfig, ProvisionError, ProvisionReport, StartupOutcome,
     Step, TemplateSource, Tpm, TpmError,
@@ -63,6 +64,8 @@ pub struct Plan<'a> {
     pub provision: bool,
     /// The lockoutAuth the user gave, for the DA reset.
     pub lockout_auth: Option<Auth<'a>>,
+    /// Send the authorized commands over a salted session with parameter encryption.
+    pub salted: bool,
 }
 
 /// A check for a TPM refusal: the decoded code, its meaning and remedy.
@@ -163,6 +166,73 @@ pub fn run(
         checks.push(check(tpm));
         stop_if_dead(tpm, checks)?;
     }
+    if plan.salted {
+        salted(tpm, plan, checks);
+    } else {
+        provision(tpm, plan, checks);
+    }
+    stop_if_dead(tpm, checks)
+}
+
+/// The provisioning checks over a salted HMAC session with parameter encryption: the salt
+/// key is an ECC P-256 primary in the NULL hierarchy (as Linux does), flushed afterwards
+/// with the session. If no session can be started the checks run with password sessions,
+/// and a warning says so.
+fn salted(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
+    let salt_key = tpm
+        .create_primary(
+            Handle::NULL,
+            Auth::EMPTY,
+            &tpm2_cmds::ek::ECC_P256_TEMPLATE,
+            &tpm2_wire::SensitiveCreate::default(),
+            tpm2_wire::Data::EMPTY,
+            &tpm2_wire::PcrSelectionList::empty(),
+        )
+        .map(|c| c.handle);
+    let mut guard = match salt_key {
+        Ok(handle) => tpm.flushing(handle),
+        Err(e) => {
+            checks.push(session_fallback(&e));
+            return provision(tpm, plan, checks);
+        }
+    };
+    let config = SessionConfig::salted_hmac(guard.handle().unwrap_or(Handle::NULL));
+    let refused = match guard.start_session(&config, &mut rand::rng()) {
+        Ok(mut session) => {
+            checks.push(Check::new(
+                "session",
+                Status::Ok,
+                "authorized commands ran over a salted HMAC session with parameter \
+                 encryption (ECDH P-256 to a NULL-hierarchy primary): no authValue crossed \
+                 the bus",
+            ));
+            provision(&mut session, plan, checks);
+            if let Err(e) = session.end() {
+                checks.push(transport_check("session", &e));
+            }
+            None
+        }
+        Err(e) => Some(session_fallback(&e)),
+    };
+    if let Some(check) = refused {
+        checks.push(check);
+        provision(&mut guard, plan, checks);
+    }
+    if let Err(e) = guard.flush() {
+        checks.push(transport_check("flush", &e));
+    }
+}
+
+fn session_fallback(e: &Error<LinkError>) -> Check {
+    Check::new(
+        "session",
+        Status::Warn,
+        format!("no salted session could be started ({e}): authorizations were sent as passwords"),
+    )
+}
+
+/// DA reset and EK provisioning as ESXi does them, then the EK key and certificate checks.
+fn provision(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
     let config = ProvisionConfig {
         lockout_auth: if plan.provision {
             Some(plan.lockout_auth.unwrap_or(Auth::EMPTY))
@@ -196,7 +266,6 @@ pub fn run(
             checks.push(transport_check("ek", &error));
         }
     }
-    stop_if_dead(tpm, checks)
 }
 
 /// The RSA modulus of the key at `handle`.

@@ -153,6 +153,9 @@ pub struct Options {
     pub provision: Option<bool>,
     /// The lockoutAuth the user gave; wiped when dropped.
     pub lockout_auth: Option<Zeroizing<Vec<u8>>>,
+    /// Authorize over a salted session with parameter encryption. `None`: on devices (a real
+    /// bus a probe can tap) yes, on simulators no.
+    pub salted: Option<bool>,
 }
 
 /// Runs the doctor: opens the backend prepared for the scenario, then every check. It never
@@ -175,6 +178,7 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
     let device = matches!(spec, BackendSpec::Dev(_) | BackendSpec::Mmio);
     let plan = checks::Plan {
         provision: options.provision.unwrap_or(!device),
+        salted: options.salted.unwrap_or(device),
         lockout_auth: match options.lockout_auth.as_deref().map(|a| Auth::new(a)) {
             Some(Some(a)) => Some(a),
             Some(None) => {

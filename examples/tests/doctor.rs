@@ -409,3 +409,46 @@ fn an_oaep_ek_certificate_fails_with_the_esxi_consequence() {
     assert_check(&r, "ek-cert-match", "ok", None);
     assert_eq!(r["exit_code"], 2);
 }
+
+/// The (id, status) of every check but the session line.
+fn verdicts(report: &Value) -> Vec<(String, String)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] != "session")
+        .map(|c| (c["id"].to_string(), c["status"].to_string()))
+        .collect()
+}
+
+#[test]
+fn over_a_salted_session_every_scenario_gets_the_same_diagnosis() {
+    for scenario in [
+        Scenario::Healthy,
+        Scenario::DaLockout,
+        Scenario::ForeignEndorsementAuth,
+        Scenario::OaepEkCert,
+    ] {
+        let with = |salted| {
+            report_with(
+                "qemu-tis",
+                &Options {
+                    scenario,
+                    salted: Some(salted),
+                    ..Options::default()
+                },
+            )
+        };
+        let (salted, password) = (with(true), with(false));
+        assert_check(&salted, "session", "ok", None);
+        assert!(
+            password["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["id"] != "session"),
+            "password sessions add no session line"
+        );
+        assert_eq!(verdicts(&salted), verdicts(&password), "{scenario:?}");
+    }
+}

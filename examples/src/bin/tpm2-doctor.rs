@@ -57,9 +57,23 @@ struct CheckArgs {
     /// it the empty lockoutAuth is used only where TPM_PT_PERMANENT says none is set.
     #[arg(long, value_name = "AUTH")]
     lockout_auth: Option<String>,
+    /// How authorized commands are sent: `salted` (an HMAC session salted to a NULL-hierarchy
+    /// ECC key, parameters encrypted: no authValue crosses the bus) or `password`. Default:
+    /// salted on devices (dev:, mmio), password on simulators.
+    #[arg(long, value_name = "salted|password")]
+    session: Option<SessionMode>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// How authorized commands are sent.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SessionMode {
+    /// A salted HMAC session with parameter encryption.
+    Salted,
+    /// Password sessions: authValues in clear.
+    Password,
 }
 
 fn main() -> ExitCode {
@@ -114,6 +128,7 @@ fn check(args: CheckArgs) -> ExitCode {
         scenario: args.scenario,
         provision: args.provision.then_some(true),
         lockout_auth,
+        salted: args.session.map(|m| matches!(m, SessionMode::Salted)),
     };
     let report = doctor(&backend, &spec, &options);
     if args.json {

@@ -75,17 +75,28 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             w.u16(AlgId::SHA256.0)?;
             Ok(c)
         });
-        let started = rsp.and_then(|rsp| {
+        let started = rsp.map(|rsp| {
             let handle = rsp.handle(0).unwrap_or(Handle::NULL);
             let mut p = rsp.parameters();
-            let nonce = Nonce::unmarshal(&mut p)?;
-            p.finish()?;
-            let mut nonce_tpm = [0u8; DIGEST];
-            for (d, s) in nonce_tpm.iter_mut().zip(nonce.as_bytes()) {
-                *d = *s;
-            }
-            Ok((handle, nonce_tpm))
+            let nonce = Nonce::unmarshal(&mut p).and_then(|n| p.finish().map(|()| n));
+            let nonce = nonce.map(|n| {
+                let mut nonce_tpm = [0u8; DIGEST];
+                for (d, s) in nonce_tpm.iter_mut().zip(n.as_bytes()) {
+                    *d = *s;
+                }
+                nonce_tpm
+            });
+            (handle, nonce)
         });
+        let started = match started {
+            Ok((handle, Err(e))) => {
+                // The TPM holds a session whose answer did not parse: flush it.
+                let _flushed = self.flush_context(handle);
+                Err(Error::Wire(e))
+            }
+            Ok((handle, Ok(nonce))) => Ok((handle, nonce)),
+            Err(e) => Err(e),
+        };
         let outcome = started.map(|(handle, nonce_tpm)| {
             // sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller).
             let mut key_in = [0u8; 64 + DIGEST];
