@@ -248,6 +248,22 @@ fn a_policy_session_reads_an_index_whose_policy_asks_for_its_auth_value() {
     assert_eq!(sessions_left(&mut tpm), 0);
 }
 
+/// A transport that keeps every command and response it carries.
+struct Spy<T> {
+    inner: T,
+    seen: Vec<u8>,
+}
+
+impl<T: Transport> Transport for Spy<T> {
+    type Error = T::Error;
+    fn transact<'b>(&mut self, buf: &'b mut [u8], len: usize) -> Result<&'b [u8], T::Error> {
+        self.seen.extend_from_slice(&buf[..len]);
+        let rsp = self.inner.transact(buf, len)?;
+        self.seen.extend_from_slice(rsp);
+        Ok(rsp)
+    }
+}
+
 /// A transport that flips the last byte of the next response (the response HMAC's last
 /// byte, when the session's entry is the last one).
 struct Tamper<T> {
@@ -526,5 +542,79 @@ fn every_salt_type_is_accepted_and_a_key_of_the_other_kind_is_refused() {
     }
     tpm.flush_context(ecc).unwrap();
     tpm.flush_context(rsa).unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+#[test]
+fn a_policy_session_inside_a_salted_one_authorizes_while_the_salted_one_encrypts() {
+    let (peer, clock) = tpm().into_parts();
+    let mut tpm = Tpm::new(
+        Spy {
+            inner: peer,
+            seen: Vec::new(),
+        },
+        clock,
+    );
+    let mut rng = rand::rng();
+    let ek = ecc_ek(&mut tpm);
+    let index = Handle(0x0150_0022);
+    let policy = PolicyDigest::new()
+        .command_code(CommandCode::NV_READ)
+        .auth_value();
+    let public = NvPublic {
+        index,
+        name_alg: AlgId::SHA256,
+        attributes: NvAttributes::OWNERWRITE | NvAttributes::POLICYREAD,
+        auth_policy: tpm2_wire::Digest::new(policy.as_bytes()).unwrap(),
+        data_size: 8,
+    };
+    tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, auth(b"pw"), &public)
+        .unwrap();
+    tpm.nv_write(Handle::OWNER, Auth::EMPTY, index, 0, b"abcdefgh")
+        .unwrap();
+    tpm.transport_mut().seen.clear();
+    {
+        let mut salted = tpm
+            .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
+            .unwrap();
+        // PolicySecret names the trial session, so the salted session authorizes the
+        // endorsement hierarchy for it.
+        let mut trial = salted
+            .start_session(&SessionConfig::plain(SessionType::Trial), &mut rng)
+            .unwrap();
+        trial
+            .policy_secret(Handle::ENDORSEMENT, Auth::EMPTY)
+            .unwrap();
+        assert_eq!(
+            trial.policy_get_digest().unwrap().as_bytes(),
+            &POLICY_A_SHA256
+        );
+        trial.end().unwrap();
+
+        // The policy session authorizes NV_Read; the salted one joins to encrypt the data.
+        let mut p = salted
+            .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
+            .unwrap();
+        p.policy_command_code(CommandCode::NV_READ).unwrap();
+        p.policy_auth_value().unwrap();
+        let got = p.nv_read(index, auth(b"pw"), index, 8, 0).unwrap();
+        assert_eq!(got.as_bytes(), b"abcdefgh");
+        // A third session does not fit.
+        let third = p
+            .start_session(&SessionConfig::plain(SessionType::Hmac), &mut rng)
+            .unwrap_err();
+        assert!(matches!(
+            third,
+            Error::Session(SessionError::TooManySessions)
+        ));
+    }
+    let seen = core::mem::take(&mut tpm.transport_mut().seen);
+    assert!(
+        !contains(&seen, b"abcdefgh"),
+        "the NV data crossed encrypted"
+    );
+    tpm.flush_context(ek).unwrap();
+    tpm.nv_undefine_space(Handle::OWNER, Auth::EMPTY, index)
+        .unwrap();
     assert_eq!(sessions_left(&mut tpm), 0);
 }

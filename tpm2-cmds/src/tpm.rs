@@ -76,9 +76,9 @@ pub struct Tpm<T, D, const N: usize = 4096> {
     delay: D,
     retry: RetryPolicy,
     pub(crate) nv_buffer_max: Option<u16>,
-    /// The session that authorizes commands, installed by an `InSession` guard.
+    /// The sessions installed by `InSession` guards, innermost last.
     #[cfg(feature = "sessions")]
-    pub(crate) session: Option<crate::session::Session>,
+    pub(crate) sessions: heapless::Vec<crate::session::Session, { crate::session::MAX_SESSIONS }>,
     pub(crate) buf: [u8; N],
 }
 
@@ -107,7 +107,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             retry: RetryPolicy::DEFAULT,
             nv_buffer_max: None,
             #[cfg(feature = "sessions")]
-            session: None,
+            sessions: heapless::Vec::new(),
             buf: [0; N],
         }
     }
@@ -141,7 +141,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         ) -> Result<&'c mut CommandWriter<'w>, WireError>,
     ) -> Result<Response<'_>, Error<T::Error>> {
         #[cfg(feature = "sessions")]
-        let names = self.session_names(code, &build)?;
+        let plan = self.session_plan(code, &build)?;
         #[cfg(feature = "sessions")]
         let mut sealed = None;
         let mut attempt: u8 = 0;
@@ -163,12 +163,18 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 }
             };
             #[cfg(feature = "sessions")]
-            if let (Some(names), Some(auth)) = (&names, secrets[0].clone()) {
-                let sealing = self.session.as_mut().map(|s| {
-                    crate::session::exec::seal(s, &mut self.buf, len, code, names, auth.clone())
-                });
+            if let (Some(plan), Some(auth)) = (&plan, secrets[0].clone()) {
+                let sessions = &mut self.sessions;
+                let sealing = crate::session::exec::seal(
+                    sessions,
+                    plan,
+                    &mut self.buf,
+                    len,
+                    code,
+                    auth.clone(),
+                );
                 match sealing {
-                    Some(Ok((new_len, area, seal))) => {
+                    Ok((new_len, area, seal)) => {
                         // The secret parameter moved with the parameters.
                         let moved =
                             |at: usize| at.saturating_sub(auth.end).saturating_add(area.end);
@@ -177,11 +183,10 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                         len = new_len;
                         sealed = Some(seal);
                     }
-                    Some(Err(e)) => {
+                    Err(e) => {
                         wipe(&mut self.buf);
                         return Err(Error::Session(e));
                     }
-                    None => {}
                 }
             }
             let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
@@ -205,13 +210,14 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             pause_ms = pause_ms.saturating_mul(2).max(1);
         };
         #[cfg(feature = "sessions")]
-        if let (Some(seal), Some(session)) = (&sealed, self.session.as_mut()) {
+        if let Some(seal) = &sealed {
+            let sessions = &mut self.sessions;
             let frame = self.buf.get_mut(..rsp_len).unwrap_or_default();
             let success =
                 Response::parse(frame, response_handles).is_ok_and(|r| r.code().is_success());
             if success {
                 if let Err(e) =
-                    crate::session::exec::open(session, frame, code, response_handles, seal)
+                    crate::session::exec::open(sessions, frame, code, response_handles, seal)
                 {
                     wipe(&mut self.buf);
                     return Err(Error::Session(e));

@@ -23,22 +23,32 @@ pub(crate) struct Names {
     pub(crate) count: usize,
 }
 
+/// Which installed sessions a command uses, and its handles' Names.
+pub(crate) struct Plan {
+    names: Names,
+    /// The session that authorizes the first handle (index in the installed sessions).
+    auth: Option<usize>,
+    /// A further session that only encrypts parameters.
+    extra: Option<usize>,
+}
+
 impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
-    /// With a session installed and a command that carries an authorization (not one on the
-    /// session itself, as PolicySecret is), the Names of the command's handles; else `None`.
-    /// Builds the command once to learn its handles, and asks the TPM for the Names of NV
-    /// indices and objects with the session set aside.
-    pub(crate) fn session_names(
+    /// How the installed sessions apply to the command `build` writes: the topmost session
+    /// not named among the command's handles (PolicySecret names its policy session) authorizes
+    /// the first handle; another installed session that encrypts joins as an encryption
+    /// session when the authorizing one does not encrypt. `None` when the command carries no
+    /// authorization or no session applies. Builds the command once to learn its handles, and
+    /// asks the TPM for the Names of NV indices and objects with the sessions set aside.
+    pub(crate) fn session_plan(
         &mut self,
         code: CommandCode,
         build: &impl for<'c, 'w> Fn(
             &'c mut CommandWriter<'w>,
         ) -> Result<&'c mut CommandWriter<'w>, WireError>,
-    ) -> Result<Option<Names>, crate::Error<T::Error>> {
-        let Some(session) = self.session.as_ref() else {
+    ) -> Result<Option<Plan>, crate::Error<T::Error>> {
+        if self.sessions.is_empty() {
             return Ok(None);
-        };
-        let own = session.handle;
+        }
         let mut handles_seen = [Handle::NULL; MAX_HANDLES];
         let mut count = 0;
         {
@@ -67,10 +77,25 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
             return Err(crate::Error::Session(SessionError::TooManyHandles));
         }
         let seen = handles_seen.get(..count).unwrap_or_default();
-        if seen.contains(&own) {
+        let usable = |s: &Session| !seen.contains(&s.handle) && s.kind != SessionType::Trial;
+        let auth = self.sessions.iter().rposition(usable);
+        let auth_encrypts = auth
+            .and_then(|i| self.sessions.get(i))
+            .is_some_and(|s| !s.encrypt.is_empty());
+        let extra = if auth_encrypts {
+            None
+        } else {
+            self.sessions
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|&(i, s)| Some(i) != auth && usable(s) && !s.encrypt.is_empty())
+                .map(|(i, _)| i)
+        };
+        if auth.is_none() && extra.is_none() {
             return Ok(None);
         }
-        let session = self.session.take();
+        let sessions = core::mem::take(&mut self.sessions);
         let mut names = Names {
             names: [NameBuf::EMPTY; MAX_HANDLES],
             count,
@@ -85,20 +110,28 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
                 }
             }
         }
-        self.session = session;
-        result.map(|()| Some(names))
+        self.sessions = sessions;
+        result.map(|()| Some(Plan { names, auth, extra }))
     }
 }
 
-/// What the response check needs to remember of the command.
-pub(crate) struct Sealed {
+/// What the response check needs to remember of one session of the command.
+struct SealedEntry {
+    index: usize,
     nonce_caller: [u8; DIGEST],
     attributes: SessionAttributes,
+    /// The command HMAC key: empty means no HMAC was sent (nor is one answered).
     hmac_key: SecretBuf,
     /// The response HMAC key: the command's, except after a change of the authorized
     /// entity's authValue, which the TPM already uses for the response.
     response_key: SecretBuf,
     cipher_key: SecretBuf,
+}
+
+/// What the response check needs to remember of the command.
+pub(crate) struct Sealed {
+    auth: Option<SealedEntry>,
+    extra: Option<SealedEntry>,
 }
 
 /// Whether the command's first parameter is sized (a TPM2B), so it may be encrypted.
@@ -198,22 +231,54 @@ fn concat_key(session_key: &[u8], auth: &[u8]) -> SecretBuf {
     out
 }
 
-/// Replaces the first password entry of the command in `buf[..len]` (authorization area at
-/// `auth`) by the session's authorization, encrypting the first parameter if the session and
-/// the command allow it. Returns the new length, the new authorization area and what the
-/// response check needs.
+/// The keys of the authorizing session for the entity named `name` with authValue `auth`:
+/// (command HMAC key, response HMAC key, parameter key).
+fn auth_keys(
+    session: &Session,
+    name: &NameBuf,
+    auth: &[u8],
+    code: CommandCode,
+    params: &[u8],
+) -> (SecretBuf, SecretBuf, SecretBuf) {
+    let key = hmac_key(session, name, auth);
+    let response_key = match code {
+        CommandCode::HIERARCHY_CHANGE_AUTH | CommandCode::NV_CHANGE_AUTH => {
+            let new_auth = tpm2_wire::Auth::unmarshal(&mut Reader::new(params))
+                .map_or_else(|_| SecretBuf::empty(), |a| SecretBuf::new(a.as_bytes()));
+            hmac_key(session, name, new_auth.as_bytes())
+        }
+        _ => key.clone(),
+    };
+    // Parameter encryption always uses the authorized entity's authValue (Part 1 §21.3).
+    let cipher_key = concat_key(session.key.as_bytes(), auth);
+    (key, response_key, cipher_key)
+}
+
+/// The longest authorization entry: handle, nonce, attributes, HMAC or password.
+const ENTRY_MAX: usize = 4 + 2 + 64 + 1 + 2 + 64;
+
+/// Applies the planned sessions to the command in `buf[..len]` (authorization area at `auth`,
+/// password entries as the command wrote them): the first password entry becomes the
+/// authorizing session's, the others stay, and an encryption session goes last; the first
+/// parameter is encrypted where the sessions and the command allow it. Returns the new
+/// length, the new authorization area and what the response check needs.
 pub(crate) fn seal(
-    session: &mut Session,
+    sessions: &mut [Session],
+    plan: &Plan,
     buf: &mut [u8],
     len: usize,
     code: CommandCode,
-    names: &Names,
     auth: Range<usize>,
 ) -> Result<(usize, Range<usize>, Sealed), SessionError> {
-    if session.broken {
+    let involved = [plan.auth, plan.extra];
+    if involved
+        .iter()
+        .flatten()
+        .any(|&i| sessions.get(i).is_none_or(|s| s.broken))
+    {
         return Err(SessionError::Broken);
     }
-    // The first password entry: handle, empty nonce, attributes, password.
+    // The password entries; the first one's password authorizes the first handle.
     let area = buf
         .get(auth.start.saturating_add(4)..auth.end)
         .unwrap_or_default();
@@ -221,99 +286,191 @@ pub(crate) fn seal(
     let first =
         tpm2_wire::AuthCommand::unmarshal(&mut r).map_err(|_| SessionError::TooManyHandles)?;
     let password = SecretBuf::new(first.hmac.as_bytes());
-    let rest_start = auth.start.saturating_add(4).saturating_add(r.offset());
-    let mut rest = [0u8; 2 * (4 + 2 + 1 + 2 + 64)];
+    let rest_start = if plan.auth.is_some() {
+        auth.start.saturating_add(4).saturating_add(r.offset())
+    } else {
+        auth.start.saturating_add(4)
+    };
+    let mut rest = [0u8; 2 * ENTRY_MAX];
     let rest_len = auth.end.saturating_sub(rest_start);
-    let rest_src = buf.get(rest_start..auth.end).unwrap_or_default();
     if rest_len > rest.len() {
         return Err(SessionError::TooManyHandles);
     }
-    for (d, s) in rest.iter_mut().zip(rest_src) {
+    for (d, s) in rest
+        .iter_mut()
+        .zip(buf.get(rest_start..auth.end).unwrap_or_default())
+    {
         *d = *s;
     }
+    let params = auth.end..len;
+    let first_name = plan.names.names.first().copied().unwrap_or(NameBuf::EMPTY);
 
-    let first_name = names.names.first().copied().unwrap_or(NameBuf::EMPTY);
-    let key = hmac_key(session, &first_name, password.as_bytes());
-    let response_key = match code {
-        CommandCode::HIERARCHY_CHANGE_AUTH | CommandCode::NV_CHANGE_AUTH => {
-            let new_auth = buf
-                .get(auth.end..len)
-                .and_then(|p| tpm2_wire::Auth::unmarshal(&mut Reader::new(p)).ok())
-                .map_or_else(SecretBuf::empty, |a| SecretBuf::new(a.as_bytes()));
-            hmac_key(session, &first_name, new_auth.as_bytes())
-        }
-        _ => key.clone(),
-    };
-    // Parameter encryption always uses the authorized entity's authValue (Part 1 §21.3).
-    let cipher_key = concat_key(session.key.as_bytes(), password.as_bytes());
-    let nonce_caller = session.next_nonce();
+    let entries = sealed_entries(
+        sessions,
+        involved,
+        code,
+        (&first_name, password.as_bytes()),
+        buf.get(params.clone()).unwrap_or_default(),
+    );
+    let [auth_entry, extra_entry] = entries;
 
     // Parameter encryption of the first (sized) parameter, before the cpHash.
-    let mut attributes = SessionAttributes::CONTINUE_SESSION;
-    let params = auth.end..len;
-    if session.encrypt.contains(SessionAttributes::DECRYPT)
-        && command_first_param_sized(code)
-        && params.len() >= 2
-    {
-        attributes |= SessionAttributes::DECRYPT;
-        let keys = (
-            cipher_key.as_bytes(),
-            &nonce_caller[..],
-            &session.nonce_tpm[..],
-        );
-        first_param_cfb(buf, &params, keys, true);
+    for entry in [&auth_entry, &extra_entry].into_iter().flatten() {
+        if entry.attributes.contains(SessionAttributes::DECRYPT) {
+            let nonce_tpm = sessions
+                .get(entry.index)
+                .map_or([0; DIGEST], |s| s.nonce_tpm);
+            let keys = (
+                entry.cipher_key.as_bytes(),
+                &entry.nonce_caller[..],
+                &nonce_tpm[..],
+            );
+            first_param_cfb(buf, &params, keys, true);
+        }
     }
-    if session.encrypt.contains(SessionAttributes::ENCRYPT) && response_first_param_sized(code) {
-        attributes |= SessionAttributes::ENCRYPT;
-    }
+    let cp_hash = cp_hash(
+        code,
+        &plan.names,
+        buf.get(params.clone()).unwrap_or_default(),
+    );
+    // The authorizing session's HMAC covers the encryption session's nonceTPM too.
+    let extra_nonce = extra_entry
+        .as_ref()
+        .filter(|e| {
+            e.attributes
+                .intersects(SessionAttributes::DECRYPT | SessionAttributes::ENCRYPT)
+        })
+        .and_then(|e| sessions.get(e.index))
+        .map(|s| s.nonce_tpm);
 
-    let cp_hash = cp_hash(code, names, buf.get(params.clone()).unwrap_or_default());
-    let mac = if key.as_bytes().is_empty() {
-        // A policy session without PolicyAuthValue, unsalted and unbound: no HMAC.
-        [0u8; DIGEST]
-    } else {
-        hmac(
-            key.as_bytes(),
-            &[
-                &cp_hash,
-                &nonce_caller,
-                &session.nonce_tpm,
-                &[attributes.bits()],
-            ],
-        )
-    };
-    let mac_len = if key.as_bytes().is_empty() { 0 } else { DIGEST };
-
-    // The new authorization area: our entry, then the other entries unchanged.
-    let mut area = [0u8; 4 + 4 + 2 + DIGEST + 1 + 2 + DIGEST + 2 * (4 + 2 + 1 + 2 + 64)];
-    let mut w = Writer::new(&mut area);
-    let built = (|| {
-        w.u32(0)?;
-        w.u32(session.handle.0)?;
-        w.tpm2b(&nonce_caller, 64)?;
-        w.u8(attributes.bits())?;
-        w.tpm2b(mac.get(..mac_len).unwrap_or_default(), 64)?;
-        w.bytes(rest.get(..rest_len).unwrap_or_default())?;
-        let size = u32::try_from(w.position().saturating_sub(4)).unwrap_or(u32::MAX);
-        w.patch(0, &size.to_be_bytes())?;
-        Ok::<usize, tpm2_wire::WireError>(w.position())
-    })();
+    let mut area = [0u8; 4 + 4 * ENTRY_MAX];
+    let entries = (&auth_entry, &extra_entry);
+    let built = write_area(
+        &mut area,
+        sessions,
+        entries,
+        &cp_hash,
+        extra_nonce.as_ref().map_or(&[], |n| &n[..]),
+        rest.get(..rest_len).unwrap_or_default(),
+    );
     rest.zeroize();
     let area_len = built.map_err(|_| SessionError::TooManyHandles)?;
-
     let new_len = splice(buf, len, &auth, area.get(..area_len).unwrap_or_default())?;
+    area.zeroize();
     let new_params = auth.start.saturating_add(area_len);
     Ok((
         new_len,
         auth.start..new_params,
         Sealed {
-            nonce_caller,
-            attributes,
-            hmac_key: key,
-            response_key,
-            cipher_key,
+            auth: auth_entry,
+            extra: extra_entry,
         },
     ))
+}
+
+/// The per-session state of the planned sessions (`involved`: the authorizing one, then the
+/// encrypting one), with their nonces drawn: keys, attributes for this command.
+fn sealed_entries(
+    sessions: &mut [Session],
+    involved: [Option<usize>; 2],
+    code: CommandCode,
+    (first_name, password): (&NameBuf, &[u8]),
+    params: &[u8],
+) -> [Option<SealedEntry>; 2] {
+    let mut entries: [Option<SealedEntry>; 2] = [None, None];
+    for (k, (slot, index)) in entries.iter_mut().zip(involved).enumerate() {
+        let Some(session) = index.and_then(|i| sessions.get_mut(i)) else {
+            continue;
+        };
+        // Slot 0 authorizes the first handle; slot 1 only encrypts.
+        let (hmac_key, response_key, cipher_key) = if k == 0 {
+            auth_keys(session, first_name, password, code, params)
+        } else {
+            let key = SecretBuf::new(session.key.as_bytes());
+            (key.clone(), key.clone(), key)
+        };
+        let mut attributes = SessionAttributes::CONTINUE_SESSION;
+        if session.encrypt.contains(SessionAttributes::DECRYPT)
+            && command_first_param_sized(code)
+            && params.len() >= 2
+        {
+            attributes |= SessionAttributes::DECRYPT;
+        }
+        if session.encrypt.contains(SessionAttributes::ENCRYPT) && response_first_param_sized(code)
+        {
+            attributes |= SessionAttributes::ENCRYPT;
+        }
+        *slot = Some(SealedEntry {
+            index: index.unwrap_or(0),
+            nonce_caller: session.next_nonce(),
+            attributes,
+            hmac_key,
+            response_key,
+            cipher_key,
+        });
+    }
+    entries
+}
+
+/// The new authorization area into `area`: its size, the authorizing session's entry (its
+/// HMAC also covering `extra_nonce`), the password entries `rest`, the encrypting session's
+/// entry. Returns its length.
+fn write_area(
+    area: &mut [u8],
+    sessions: &[Session],
+    (auth, extra): (&Option<SealedEntry>, &Option<SealedEntry>),
+    cp_hash: &[u8; DIGEST],
+    extra_nonce: &[u8],
+    rest: &[u8],
+) -> Result<usize, WireError> {
+    let mut w = Writer::new(area);
+    w.u32(0)?;
+    let slots = [(auth, extra_nonce, true), (extra, &[][..], false)];
+    for (entry, covered, first) in slots {
+        if let Some(e) = entry {
+            let s = sessions.get(e.index);
+            let nonce_tpm = s.map_or([0; DIGEST], |s| s.nonce_tpm);
+            let handle = s.map_or(Handle::NULL, |s| s.handle);
+            write_entry(&mut w, handle, e, cp_hash, &nonce_tpm, covered)?;
+        }
+        if first {
+            w.bytes(rest)?;
+        }
+    }
+    let size = u32::try_from(w.position().saturating_sub(4)).unwrap_or(u32::MAX);
+    w.patch(0, &size.to_be_bytes())?;
+    Ok(w.position())
+}
+
+/// One TPMS_AUTH_COMMAND: the session handle, its nonce, attributes and HMAC over
+/// cpHash || nonceCaller || nonceTPM || `extra_nonce` || attributes (no HMAC when the key is
+/// empty: a policy session that needs no authValue, unsalted and unbound).
+fn write_entry(
+    w: &mut Writer<'_>,
+    handle: Handle,
+    e: &SealedEntry,
+    cp_hash: &[u8; DIGEST],
+    nonce_tpm: &[u8; DIGEST],
+    extra_nonce: &[u8],
+) -> Result<(), WireError> {
+    w.u32(handle.0)?;
+    w.tpm2b(&e.nonce_caller, 64)?;
+    w.u8(e.attributes.bits())?;
+    if e.hmac_key.as_bytes().is_empty() {
+        w.tpm2b(&[], 64)
+    } else {
+        let mac = hmac(
+            e.hmac_key.as_bytes(),
+            &[
+                cp_hash,
+                &e.nonce_caller,
+                nonce_tpm,
+                extra_nonce,
+                &[e.attributes.bits()],
+            ],
+        );
+        w.tpm2b(&mac, 64)
+    }
 }
 
 /// AES-CFB over the data of the sized parameter at the start of `params` in `frame`, with
@@ -380,65 +537,87 @@ fn splice(
     Ok(new_len)
 }
 
-/// Checks the response HMAC of the session's entry in the successful response in `frame`,
-/// takes the new nonceTPM, and decrypts the first response parameter if it was encrypted.
-/// Nothing of a response that fails the check is returned.
+/// Checks the response HMAC of every session of the command in the successful response in
+/// `frame`, takes their new nonceTPM, and decrypts the first response parameter if it was
+/// encrypted. Nothing of a response that fails the check is returned, and the sessions are
+/// not used again.
 pub(crate) fn open(
-    session: &mut Session,
+    sessions: &mut [Session],
     frame: &mut [u8],
     code: CommandCode,
     response_handles: usize,
     sealed: &Sealed,
 ) -> Result<(), SessionError> {
-    let (params, nonce_tpm, echoed) = {
+    let mut nonces = [[0u8; DIGEST]; 2];
+    let mut decrypt: Option<(usize, [u8; DIGEST])> = None;
+    let params = {
         let rsp = Response::parse(frame, response_handles)
             .map_err(|_| SessionError::MissingResponseSession)?;
-        let entry = rsp
-            .sessions()
-            .next()
-            .ok_or(SessionError::MissingResponseSession)?;
+        let count = rsp.sessions().count();
         let params = rsp.parameters();
         let start = params.offset();
         let bytes = params.peek_rest();
-        let range = start..start.saturating_add(bytes.len());
         // rpHash = H(responseCode || commandCode || parameters as received).
         let rp_hash = sha256(&[&0u32.to_be_bytes(), &code.0.to_be_bytes(), bytes]);
-        let nonce = entry.nonce.as_bytes();
-        let ok = if sealed.hmac_key.as_bytes().is_empty() {
-            entry.hmac.is_empty()
-        } else {
-            let expected = hmac(
-                sealed.response_key.as_bytes(),
-                &[
-                    &rp_hash,
-                    nonce,
-                    &sealed.nonce_caller,
-                    &[entry.attributes.bits()],
-                ],
-            );
-            constant_time_eq(&expected, entry.hmac.as_bytes())
-        };
-        if !ok {
-            session.broken = true;
-            return Err(SessionError::ResponseHmac);
+        let positions = [Some(0), count.checked_sub(1)];
+        for (k, (entry, at)) in [&sealed.auth, &sealed.extra]
+            .into_iter()
+            .zip(positions)
+            .enumerate()
+        {
+            let Some(entry) = entry else { continue };
+            let answer = at
+                .and_then(|at| rsp.sessions().nth(at))
+                .ok_or(SessionError::MissingResponseSession)?;
+            let ok = if entry.hmac_key.as_bytes().is_empty() {
+                answer.hmac.is_empty()
+            } else {
+                let expected = hmac(
+                    entry.response_key.as_bytes(),
+                    &[
+                        &rp_hash,
+                        answer.nonce.as_bytes(),
+                        &entry.nonce_caller,
+                        &[answer.attributes.bits()],
+                    ],
+                );
+                constant_time_eq(&expected, answer.hmac.as_bytes())
+            };
+            if !ok {
+                for e in [&sealed.auth, &sealed.extra].into_iter().flatten() {
+                    if let Some(s) = sessions.get_mut(e.index) {
+                        s.broken = true;
+                    }
+                }
+                return Err(SessionError::ResponseHmac);
+            }
+            if let Some(n) = nonces.get_mut(k) {
+                for (d, s) in n.iter_mut().zip(answer.nonce.as_bytes()) {
+                    *d = *s;
+                }
+            }
+            if answer.attributes.contains(SessionAttributes::ENCRYPT)
+                && entry.attributes.contains(SessionAttributes::ENCRYPT)
+            {
+                decrypt = Some((k, nonces.get(k).copied().unwrap_or_default()));
+            }
         }
-        let mut nonce_tpm = [0u8; DIGEST];
-        for (d, s) in nonce_tpm.iter_mut().zip(nonce) {
-            *d = *s;
-        }
-        (range, nonce_tpm, entry.attributes)
+        start..start.saturating_add(bytes.len())
     };
-    if echoed.contains(SessionAttributes::ENCRYPT)
-        && sealed.attributes.contains(SessionAttributes::ENCRYPT)
-    {
-        let keys = (
-            sealed.cipher_key.as_bytes(),
-            &nonce_tpm[..],
-            &sealed.nonce_caller[..],
-        );
-        first_param_cfb(frame, &params, keys, false);
+    for (k, entry) in [&sealed.auth, &sealed.extra].into_iter().enumerate() {
+        let Some(entry) = entry else { continue };
+        if let Some((_, nonce_tpm)) = decrypt.filter(|(d, _)| *d == k) {
+            let keys = (
+                entry.cipher_key.as_bytes(),
+                &nonce_tpm[..],
+                &entry.nonce_caller[..],
+            );
+            first_param_cfb(frame, &params, keys, false);
+        }
+        if let (Some(s), Some(n)) = (sessions.get_mut(entry.index), nonces.get(k)) {
+            s.nonce_tpm = *n;
+        }
     }
-    session.nonce_tpm = nonce_tpm;
     Ok(())
 }
 

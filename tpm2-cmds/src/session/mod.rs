@@ -19,6 +19,9 @@ mod scope;
 mod start;
 
 pub use crypto::{kdfa, kdfe};
+
+/// How many sessions may be installed at once: an authorizing one and an encrypting one.
+pub const MAX_SESSIONS: usize = 2;
 pub use policy::PolicyDigest;
 pub use scope::InSession;
 
@@ -134,6 +137,8 @@ pub enum SessionError {
     Broken,
     /// The command has more handles or sessions than a session can account for.
     TooManyHandles,
+    /// [`MAX_SESSIONS`] sessions are installed already.
+    TooManySessions,
 }
 
 impl core::fmt::Display for SessionError {
@@ -146,6 +151,7 @@ impl core::fmt::Display for SessionError {
             Self::UnsuitableSaltKey => "the salt key is not a usable key of the salt's kind",
             Self::Broken => "the session broke earlier and is not used again",
             Self::TooManyHandles => "the command has more handles than a session supports",
+            Self::TooManySessions => "two sessions are installed already",
         })
     }
 }

@@ -39,7 +39,8 @@ pub struct InSession<'t, T: Transport, D: DelayNs, const N: usize> {
 impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
     pub(crate) fn new(tpm: &'t mut Tpm<T, D, N>, session: Session) -> Self {
         let handle = session.handle;
-        tpm.session = Some(session);
+        // `start_session` checked that there is room.
+        let _pushed = tpm.sessions.push(session);
         Self { tpm, handle }
     }
 
@@ -55,15 +56,32 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
     }
 
     fn close(&mut self) -> Result<(), Error<T::Error>> {
-        match self.tpm.session.take() {
+        // Guards nest (each borrows the one before), so this session is the innermost.
+        if self
+            .tpm
+            .sessions
+            .last()
+            .is_some_and(|s| s.handle == self.handle)
+        {
             // The session's secrets are wiped as it drops here.
-            Some(session) => self.tpm.flush_context(session.handle),
-            None => Ok(()),
+            if let Some(session) = self.tpm.sessions.pop() {
+                return self.tpm.flush_context(session.handle);
+            }
         }
+        Ok(())
     }
 
-    fn policy_nonce(&self) -> [u8; 32] {
-        self.tpm.session.as_ref().map_or([0; 32], |s| s.nonce_tpm)
+    fn own(&mut self) -> Option<&mut Session> {
+        let handle = self.handle;
+        self.tpm
+            .sessions
+            .iter_mut()
+            .rev()
+            .find(|s| s.handle == handle)
+    }
+
+    fn policy_nonce(&mut self) -> [u8; 32] {
+        self.own().map_or([0; 32], |s| s.nonce_tpm)
     }
 
     /// TPM2_PolicySecret: the entity `auth_handle` (a hierarchy, an NV index, an object)
@@ -103,7 +121,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         let session = self.handle;
         self.tpm
             .execute(CommandCode::POLICY_AUTH_VALUE, 0, |c| c.handle(session))?;
-        if let Some(s) = self.tpm.session.as_mut() {
+        if let Some(s) = self.own() {
             s.auth_value_needed = true;
         }
         Ok(())

@@ -34,6 +34,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         config: &SessionConfig<'_>,
         rng: &mut R,
     ) -> Result<InSession<'_, T, D, N>, Error<T::Error>> {
+        if self.sessions.is_full() {
+            return Err(Error::Session(SessionError::TooManySessions));
+        }
         let mut seed = [0u8; DIGEST];
         rng.fill_bytes(&mut seed);
         let mut nonce_caller = [0u8; DIGEST];
