@@ -13,6 +13,31 @@ impl DelayNs for Instant {
     fn delay_ns(&mut self, _: u32) {}
 }
 
+/// A deterministic "random" source for the session nonces and keys: a counter. Fine for a
+/// fuzzer, whose TPM is fuzzer bytes anyway; never for a real TPM.
+#[derive(Debug, Default)]
+pub struct Counter(u64);
+
+impl rand_core::TryRng for Counter {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        self.try_next_u64().map(|v| v as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        Ok(self.0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for Counter {}
+
 /// Never happens.
 #[derive(Debug)]
 pub struct Never;

@@ -15,6 +15,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "mssim",
     "swtpm",
     "explain",
+    "sessions",
 ];
 
 struct Outcome {

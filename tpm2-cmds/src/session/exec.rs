@@ -95,6 +95,14 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         if auth.is_none() && extra.is_none() {
             return Ok(None);
         }
+        // A broken session refuses before anything is sent, Names included.
+        if [auth, extra]
+            .into_iter()
+            .flatten()
+            .any(|i| self.sessions.get(i).is_none_or(|s| s.broken))
+        {
+            return Err(crate::Error::Session(SessionError::Broken));
+        }
         let sessions = core::mem::take(&mut self.sessions);
         let mut names = Names {
             names: [NameBuf::EMPTY; MAX_HANDLES],
