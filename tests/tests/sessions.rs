@@ -511,9 +511,25 @@ fn tempdir() -> std::path::PathBuf {
 
 #[test]
 fn every_salt_type_is_accepted_and_a_key_of_the_other_kind_is_refused() {
-    let mut tpm = tpm();
+    salt_types(&mut tpm());
+}
+
+#[test]
+fn every_salt_type_is_accepted_by_swtpm_over_its_socket() {
+    let server = tpm2_tests::swtpm::SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let socket =
+        tpm2_cmds::host::Swtpm::connect(server.addr(), core::time::Duration::from_secs(30))
+            .unwrap();
+    salt_types(&mut Tpm::new(socket, VirtualClock::default()));
+}
+
+/// ECC and RSA salts each give a working session; a key of the other kind is refused.
+fn salt_types<T: Transport>(tpm: &mut Tpm<T, VirtualClock>)
+where
+    T::Error: core::fmt::Debug,
+{
     let mut rng = rand::rng();
-    let ecc = ecc_ek(&mut tpm);
+    let ecc = ecc_ek(tpm);
     let rsa = tpm
         .create_ek(&tpm2_cmds::ek::RSA_2048_TEMPLATE, Auth::EMPTY)
         .unwrap()
@@ -542,7 +558,7 @@ fn every_salt_type_is_accepted_and_a_key_of_the_other_kind_is_refused() {
     }
     tpm.flush_context(ecc).unwrap();
     tpm.flush_context(rsa).unwrap();
-    assert_eq!(sessions_left(&mut tpm), 0);
+    assert_eq!(sessions_left(tpm), 0);
 }
 
 #[test]
@@ -616,5 +632,70 @@ fn a_policy_session_inside_a_salted_one_authorizes_while_the_salted_one_encrypts
     tpm.flush_context(ek).unwrap();
     tpm.nv_undefine_space(Handle::OWNER, Auth::EMPTY, index)
         .unwrap();
+    assert_eq!(sessions_left(&mut tpm), 0);
+}
+
+/// TPM2_Create of a sealed-data object under `parent`, hand-framed through `Tpm::execute`
+/// (the parent's authorization goes into whatever session is installed).
+fn create_sealed_under<T: Transport>(
+    tpm: &mut Tpm<T, VirtualClock>,
+    parent: Handle,
+) -> Result<(), Error<T::Error>> {
+    use tpm2_wire::{
+        AuthCommand, Data, ObjectAttributes, Public, PublicParameters, Scheme, SensitiveCreate,
+        SensitiveData, Tpm2b,
+    };
+    let template = Public {
+        name_alg: AlgId::SHA256,
+        attributes: ObjectAttributes::FIXED_TPM
+            | ObjectAttributes::FIXED_PARENT
+            | ObjectAttributes::USER_WITH_AUTH,
+        auth_policy: tpm2_wire::Digest::EMPTY,
+        parameters: PublicParameters::KeyedHash {
+            scheme: Scheme::NULL,
+            unique: tpm2_wire::Digest::EMPTY,
+        },
+    };
+    let sensitive = SensitiveCreate {
+        user_auth: Auth::EMPTY,
+        data: SensitiveData::new(b"sealed under the EK").unwrap(),
+    };
+    let session = [AuthCommand::password(Auth::EMPTY)];
+    tpm.execute(CommandCode::CREATE, 0, |c| {
+        c.handle(parent)?.sessions(&session)?;
+        c.param(&Tpm2b(sensitive))?.param(&Tpm2b(template))?;
+        c.param(&Data::EMPTY)?.param(&PcrSelectionList::empty())
+    })
+    .map(drop)
+}
+
+#[test]
+fn a_policy_session_with_policy_secret_satisfies_the_ek_policy() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let ek = tpm
+        .create_ek(&tpm2_cmds::ek::RSA_2048_TEMPLATE, Auth::EMPTY)
+        .unwrap()
+        .handle;
+    // Without a policy session the EK (adminWithPolicy, no userWithAuth) refuses.
+    let refused = create_sealed_under(&mut tpm, ek).unwrap_err();
+    assert!(refused.tpm().is_some(), "{refused}");
+    {
+        let mut p = tpm
+            .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
+            .unwrap();
+        p.policy_secret(Handle::ENDORSEMENT, Auth::EMPTY).unwrap();
+        create_sealed_under(&mut p, ek).unwrap();
+        p.end().unwrap();
+    }
+    {
+        // A policy session without PolicySecret does not satisfy it.
+        let mut p = tpm
+            .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
+            .unwrap();
+        let refused = create_sealed_under(&mut p, ek).unwrap_err();
+        assert!(refused.tpm().is_some(), "{refused}");
+    }
+    tpm.flush_context(ek).unwrap();
     assert_eq!(sessions_left(&mut tpm), 0);
 }
