@@ -109,6 +109,15 @@ pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
     }
 }
 
+/// The TPM's register window at 0xFED40000.
+#[allow(dead_code)]
+pub fn mmio_window() -> Option<tpm2_tis::Mmio> {
+    let base = core::ptr::NonNull::new(tpm2_tis::DEFAULT_BASE as *mut u8)?;
+    // SAFETY: on a PC the TPM window at 0xFED40000 is identity-mapped device memory that
+    // this image alone uses.
+    Some(unsafe { tpm2_tis::Mmio::new(base, tpm2_tis::WINDOW_LEN) })
+}
+
 /// Runs `path` and parks the core.
 pub fn run(path: impl FnOnce() -> u32) -> ! {
     let status = path();

@@ -9,22 +9,13 @@
 
 mod common;
 
-use core::ptr::NonNull;
-
-use tpm2_tis::{Mmio, WINDOW_LEN};
-
 use common::{CORE_HZ, Cycles};
 
 /// The entry point.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
-    common::run(|| {
-        let Some(base) = NonNull::new(tpm2_tis::DEFAULT_BASE as *mut u8) else {
-            return 1;
-        };
-        // SAFETY: on a PC the TPM window at 0xFED40000 is identity-mapped device memory
-        // that this image alone uses.
-        let mmio = unsafe { Mmio::new(base, WINDOW_LEN) };
-        common::firmware_path(mmio, Cycles::start(CORE_HZ))
+    common::run(|| match common::mmio_window() {
+        Some(mmio) => common::firmware_path(mmio, Cycles::start(CORE_HZ)),
+        None => 1,
     })
 }

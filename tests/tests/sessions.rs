@@ -205,11 +205,15 @@ fn nv_read_with_an_auth_value_and_an_encrypted_response_equals_the_clear_read() 
     assert_eq!(sessions_left(&mut tpm), 0);
 }
 
-#[test]
-fn a_policy_session_reads_an_index_whose_policy_asks_for_its_auth_value() {
-    let mut tpm = tpm();
-    let mut rng = rand::rng();
-    let index = Handle(0x0150_0021);
+/// An 8-byte NV index holding `data`, authValue "pw", readable only under the policy
+/// PolicyCommandCode(NV_Read) + PolicyAuthValue.
+fn define_policy_read_index<T: Transport>(
+    tpm: &mut Tpm<T, VirtualClock>,
+    index: Handle,
+    data: [u8; 8],
+) where
+    T::Error: core::fmt::Debug,
+{
     let policy = PolicyDigest::new()
         .command_code(CommandCode::NV_READ)
         .auth_value();
@@ -222,8 +226,16 @@ fn a_policy_session_reads_an_index_whose_policy_asks_for_its_auth_value() {
     };
     tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, auth(b"pw"), &public)
         .unwrap();
-    tpm.nv_write(Handle::OWNER, Auth::EMPTY, index, 0, b"12345678")
+    tpm.nv_write(Handle::OWNER, Auth::EMPTY, index, 0, &data)
         .unwrap();
+}
+
+#[test]
+fn a_policy_session_reads_an_index_whose_policy_asks_for_its_auth_value() {
+    let mut tpm = tpm();
+    let mut rng = rand::rng();
+    let index = Handle(0x0150_0021);
+    define_policy_read_index(&mut tpm, index, *b"12345678");
     {
         let mut s = tpm
             .start_session(&SessionConfig::plain(SessionType::Policy), &mut rng)
@@ -574,20 +586,7 @@ fn a_policy_session_inside_a_salted_one_authorizes_while_the_salted_one_encrypts
     let mut rng = rand::rng();
     let ek = ecc_ek(&mut tpm);
     let index = Handle(0x0150_0022);
-    let policy = PolicyDigest::new()
-        .command_code(CommandCode::NV_READ)
-        .auth_value();
-    let public = NvPublic {
-        index,
-        name_alg: AlgId::SHA256,
-        attributes: NvAttributes::OWNERWRITE | NvAttributes::POLICYREAD,
-        auth_policy: tpm2_wire::Digest::new(policy.as_bytes()).unwrap(),
-        data_size: 8,
-    };
-    tpm.nv_define_space(Handle::OWNER, Auth::EMPTY, auth(b"pw"), &public)
-        .unwrap();
-    tpm.nv_write(Handle::OWNER, Auth::EMPTY, index, 0, b"abcdefgh")
-        .unwrap();
+    define_policy_read_index(&mut tpm, index, *b"abcdefgh");
     tpm.transport_mut().seen.clear();
     {
         let mut salted = tpm
