@@ -43,6 +43,14 @@ pub enum SessionType {
 }
 
 impl SessionType {
+    /// The handle type the TPM gives this kind of session.
+    const fn handle_type(self) -> tpm2_wire::HandleType {
+        match self {
+            Self::Hmac => tpm2_wire::HandleType::HMAC_SESSION,
+            Self::Policy | Self::Trial => tpm2_wire::HandleType::POLICY_SESSION,
+        }
+    }
+
     const fn wire(self) -> u8 {
         match self {
             Self::Hmac => 0x00,
@@ -139,6 +147,8 @@ pub enum SessionError {
     TooManyHandles,
     /// [`MAX_SESSIONS`] sessions are installed already.
     TooManySessions,
+    /// StartAuthSession answered with a handle that is not a session of the kind asked for.
+    BadSessionHandle(Handle),
 }
 
 impl core::fmt::Display for SessionError {
@@ -152,6 +162,13 @@ impl core::fmt::Display for SessionError {
             Self::Broken => "the session broke earlier and is not used again",
             Self::TooManyHandles => "the command has more handles than a session supports",
             Self::TooManySessions => "two sessions are installed already",
+            Self::BadSessionHandle(h) => {
+                return write!(
+                    f,
+                    "StartAuthSession answered with handle {:#010x}, not a session",
+                    h.0
+                );
+            }
         })
     }
 }

@@ -22,6 +22,33 @@ const SALT_MAX: usize = 512;
 #[cfg(not(feature = "rsa-salt"))]
 const SALT_MAX: usize = SALT_POINT_LEN;
 
+/// sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller), or empty when
+/// the session is neither bound nor salted.
+fn session_key(
+    bind_auth: &[u8],
+    salt: &[u8],
+    (nonce_tpm, nonce_caller): (&[u8; DIGEST], &[u8; DIGEST]),
+) -> SecretBuf {
+    let mut key_in = [0u8; 64 + DIGEST];
+    let mut w = Writer::new(&mut key_in);
+    let written = w
+        .bytes(bind_auth)
+        .and_then(|()| w.bytes(salt))
+        .map_or(0, |()| w.position());
+    let mut key = [0u8; DIGEST];
+    let key_len = if written == 0 {
+        0
+    } else {
+        let input = key_in.get(..written).unwrap_or_default();
+        kdfa(input, b"ATH", nonce_tpm, nonce_caller, &mut key);
+        DIGEST
+    };
+    let out = SecretBuf::new(key.get(..key_len).unwrap_or_default());
+    key_in.zeroize();
+    key.zeroize();
+    out
+}
+
 impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// TPM2_StartAuthSession with SHA-256 and AES-128-CFB, as `config` says; `rng` gives the
     /// caller's nonces and the ephemeral ECDH key (never the TPM's own GetRandom, which a
@@ -92,6 +119,10 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             (handle, nonce)
         });
         let started = match started {
+            // Nothing to flush: whatever this handle is, it is not our session.
+            Ok((handle, _)) if handle.handle_type() != config.kind.handle_type() => {
+                Err(Error::Session(SessionError::BadSessionHandle(handle)))
+            }
             Ok((handle, Err(e))) => {
                 // The TPM holds a session whose answer did not parse: flush it.
                 let _flushed = self.flush_context(handle);
@@ -101,32 +132,13 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             Err(e) => Err(e),
         };
         let outcome = started.map(|(handle, nonce_tpm)| {
-            // sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller).
-            let mut key_in = [0u8; 64 + DIGEST];
             let bind_auth = bound.as_ref().map_or(&[][..], |(_, a)| a.as_bytes());
             let salt_part = salt.get(..if encrypted_len > 0 { DIGEST } else { 0 });
-            let mut w = Writer::new(&mut key_in);
-            let written = w
-                .bytes(bind_auth)
-                .and_then(|()| w.bytes(salt_part.unwrap_or_default()))
-                .map_or(0, |()| w.position());
-            let mut key = [0u8; DIGEST];
-            let key_len = if written == 0 {
-                0
-            } else {
-                kdfa(
-                    key_in.get(..written).unwrap_or_default(),
-                    b"ATH",
-                    &nonce_tpm,
-                    &nonce_caller,
-                    &mut key,
-                );
-                DIGEST
-            };
-            let session = Session {
+            let nonces = (&nonce_tpm, &nonce_caller);
+            Session {
                 handle,
                 kind: config.kind,
-                key: SecretBuf::new(key.get(..key_len).unwrap_or_default()),
+                key: session_key(bind_auth, salt_part.unwrap_or_default(), nonces),
                 nonce_tpm,
                 nonce_seed: SecretBuf::new(&seed),
                 nonce_count: 0,
@@ -134,10 +146,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 encrypt: config.attributes(),
                 auth_value_needed: false,
                 broken: false,
-            };
-            key_in.zeroize();
-            key.zeroize();
-            session
+            }
         });
         salt.zeroize();
         seed.zeroize();
