@@ -127,48 +127,31 @@ impl<B: RegisterAccess> SpiTpm<B> {
                     WaitStates::Polls(n) => Some(n),
                     WaitStates::Never => None,
                 };
-                if left == Some(0) {
-                    self.phase = Phase::Data { read, offset, len };
-                    Ok(1)
-                } else {
-                    self.phase = Phase::Waiting {
-                        read,
-                        offset,
-                        len,
-                        left,
-                    };
-                    Ok(0)
-                }
+                Ok(self.wait(read, offset, len, left))
             }
             Phase::Waiting {
                 read,
                 offset,
                 len,
                 left,
-            } => match left {
-                Some(1) => {
-                    self.phase = Phase::Data { read, offset, len };
-                    Ok(1)
-                }
-                Some(n) => {
-                    self.phase = Phase::Waiting {
-                        read,
-                        offset,
-                        len,
-                        left: Some(n - 1),
-                    };
-                    Ok(0)
-                }
-                None => {
-                    self.phase = Phase::Waiting {
-                        read,
-                        offset,
-                        len,
-                        left,
-                    };
-                    Ok(0)
-                }
-            },
+            } => Ok(self.wait(read, offset, len, left.map(|n| n.saturating_sub(1)))),
+        }
+    }
+
+    /// `left` wait-state bytes still to send before the data phase (`None`: forever): the
+    /// data phase starts now, with the MISO byte 1, when none is left; else a wait byte, 0.
+    fn wait(&mut self, read: bool, offset: u32, len: usize, left: Option<u16>) -> u8 {
+        if left == Some(0) {
+            self.phase = Phase::Data { read, offset, len };
+            1
+        } else {
+            self.phase = Phase::Waiting {
+                read,
+                offset,
+                len,
+                left,
+            };
+            0
         }
     }
 

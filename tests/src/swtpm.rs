@@ -93,6 +93,21 @@ impl SwtpmServer {
         }
     }
 
+    /// The Name `tpm2_createek -G rsa` gives the RSA EK on the TPM state in `state` (swtpm
+    /// started there, the EK persisted by tpm2-tools, its Name read back).
+    pub fn tpm2_createek_name(state: PathBuf) -> Result<Vec<u8>, QtestError> {
+        let swtpm = Self::start_in(state)?;
+        let public = swtpm.dir.join("ek.pub");
+        swtpm.tpm2_createek(&public)?;
+        let link = tpm2_cmds::host::Swtpm::connect(swtpm.addr(), Duration::from_secs(30))
+            .map_err(|e| QtestError::Protocol(e.to_string()))?;
+        let mut tpm = tpm2_cmds::Tpm::new(link, crate::delay::VirtualClock::default());
+        let public = tpm
+            .read_public(tpm2_wire::reserved::RSA_EK)
+            .map_err(|e| QtestError::Protocol(e.to_string()))?;
+        Ok(public.name.as_bytes().to_vec())
+    }
+
     /// The tpm2-tss TCTI string for tpm2-tools.
     #[must_use]
     pub fn tcti(&self) -> String {

@@ -56,18 +56,7 @@ fn flow<T: tpm2_wire::Transport>(transport: T) -> Vec<u8> {
 /// The EK Name `tpm2_createek -G rsa` gives on the TPM state behind `window`.
 fn tpm2_createek_name(window: QemuTpm) -> Vec<u8> {
     let state = window.into_state().unwrap();
-    let swtpm = tpm2_tests::swtpm::SwtpmServer::start_in(state).unwrap_or_else(|e| panic!("{e}"));
-    let public = tpm2_tests::qemu::fresh_dir("createek")
-        .unwrap()
-        .join("ek.pub");
-    swtpm
-        .tpm2_createek(&public)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let link =
-        tpm2_cmds::host::Swtpm::connect(swtpm.addr(), core::time::Duration::from_secs(30)).unwrap();
-    let mut tpm = Tpm::new(link, VirtualClock::default());
-    let public = tpm.read_public(tpm2_wire::reserved::RSA_EK).unwrap();
-    public.name.as_bytes().to_vec()
+    tpm2_tests::swtpm::SwtpmServer::tpm2_createek_name(state).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The EK Name the same TPM gives over the MMIO path (qtest, no serial bus).

@@ -4,15 +4,10 @@
 //! before, between and after; the EK must be the one tpm2-tools derives on the same TPM.
 
 use core::fmt::Write;
-use core::time::Duration;
 
-use tpm2_cmds::Tpm;
-use tpm2_cmds::host::Swtpm;
-use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::ovmf::{Boot, boot, uefi_app};
 use tpm2_tests::qemu::Device;
 use tpm2_tests::swtpm::SwtpmServer;
-use tpm2_wire::reserved;
 
 fn run(device: Device) -> Boot {
     let efi = uefi_app().unwrap_or_else(|e| panic!("{e}"));
@@ -30,19 +25,8 @@ fn expect(boot: &Boot, step: &str, want: &str) {
 
 /// The Name tpm2_createek gives the RSA EK on the TPM state the guest used, in hex.
 fn tpm2_createek_name(state: std::path::PathBuf) -> String {
-    let swtpm = SwtpmServer::start_in(state).unwrap_or_else(|e| panic!("{e}"));
-    let public = tpm2_tests::qemu::fresh_dir("createek")
-        .unwrap()
-        .join("ek.pub");
-    swtpm
-        .tpm2_createek(&public)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let transport = Swtpm::connect(swtpm.addr(), Duration::from_mins(1)).unwrap();
-    let mut tpm = Tpm::new(transport, VirtualClock::default());
-    let public = tpm.read_public(reserved::RSA_EK).unwrap();
-    public
-        .name
-        .as_bytes()
+    SwtpmServer::tpm2_createek_name(state)
+        .unwrap_or_else(|e| panic!("{e}"))
         .iter()
         .fold(String::new(), |mut hex, b| {
             let _ = write!(hex, "{b:02x}");
