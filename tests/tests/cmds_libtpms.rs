@@ -69,6 +69,20 @@ fn startup_self_test_random_and_capabilities() {
     tpm.shutdown(StartupType::CLEAR).unwrap();
 }
 
+/// PCR_Extend of SHA-256 PCR `pcr` with `digest`.
+fn extend_sha256(tpm: &mut Client, pcr: u32, digest: [u8; 32]) {
+    let values = [TaggedHash {
+        alg: AlgId::SHA256,
+        digest: &digest,
+    }];
+    tpm.pcr_extend(
+        pcr,
+        Auth::EMPTY,
+        &tpm2_wire::DigestValues::new(&values).unwrap(),
+    )
+    .unwrap();
+}
+
 #[test]
 fn pcr_extend_then_read_back() {
     let mut tpm = tpm();
@@ -88,17 +102,7 @@ fn pcr_extend_then_read_back() {
         .as_bytes()
         .to_vec();
     assert_eq!(before, [0u8; 32]);
-    let digest = [0x11u8; 32];
-    let values = [TaggedHash {
-        alg: AlgId::SHA256,
-        digest: &digest,
-    }];
-    tpm.pcr_extend(
-        7,
-        Auth::EMPTY,
-        &tpm2_wire::DigestValues::new(&values).unwrap(),
-    )
-    .unwrap();
+    extend_sha256(&mut tpm, 7, [0x11; 32]);
     let read = tpm.pcr_read(&selection).unwrap();
     let after = read.digests.iter().next().unwrap();
     assert_ne!(after.as_bytes(), [0u8; 32]);
@@ -366,17 +370,7 @@ fn provisioning_uses_a_vendor_template_and_nonce_from_nv() {
 fn pcr_values_are_paired_with_their_bank_and_index() {
     use tpm2_wire::PcrBitmap;
     let mut tpm = tpm();
-    let digest = [0x22u8; 32];
-    let values = [TaggedHash {
-        alg: AlgId::SHA256,
-        digest: &digest,
-    }];
-    tpm.pcr_extend(
-        4,
-        Auth::EMPTY,
-        &tpm2_wire::DigestValues::new(&values).unwrap(),
-    )
-    .unwrap();
+    extend_sha256(&mut tpm, 4, [0x22; 32]);
     let pcrs = PcrBitmap::of(&[0, 4, 16]);
     let banks = [
         PcrSelection::new(AlgId::SHA1, &pcrs),
