@@ -163,31 +163,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 }
             };
             #[cfg(feature = "sessions")]
-            if let (Some(plan), Some(auth)) = (&plan, secrets[0].clone()) {
-                let sessions = &mut self.sessions;
-                let sealing = crate::session::exec::seal(
-                    sessions,
-                    plan,
-                    &mut self.buf,
-                    len,
-                    code,
-                    auth.clone(),
-                );
-                match sealing {
-                    Ok((new_len, area, seal)) => {
-                        // The secret parameter moved with the parameters.
-                        let moved =
-                            |at: usize| at.saturating_sub(auth.end).saturating_add(area.end);
-                        secrets[1] = secrets[1].clone().map(|r| moved(r.start)..moved(r.end));
-                        secrets[0] = Some(area);
-                        len = new_len;
-                        sealed = Some(seal);
-                    }
-                    Err(e) => {
-                        wipe(&mut self.buf);
-                        return Err(Error::Session(e));
-                    }
-                }
+            if let Some(plan) = &plan {
+                (len, sealed) = self.seal_command(plan, code, len, &mut secrets)?;
             }
             let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
             let rsp_len = match sent {
@@ -211,18 +188,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         };
         #[cfg(feature = "sessions")]
         if let Some(seal) = &sealed {
-            let sessions = &mut self.sessions;
-            let frame = self.buf.get_mut(..rsp_len).unwrap_or_default();
-            let success =
-                Response::parse(frame, response_handles).is_ok_and(|r| r.code().is_success());
-            if success {
-                if let Err(e) =
-                    crate::session::exec::open(sessions, frame, code, response_handles, seal)
-                {
-                    wipe(&mut self.buf);
-                    return Err(Error::Session(e));
-                }
-            }
+            self.open_response(seal, code, response_handles, rsp_len)?;
         }
         let frame = self.buf.get(..rsp_len).unwrap_or_default();
         let response = Response::parse(frame, response_handles)?;

@@ -121,6 +121,58 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         self.sessions = sessions;
         result.map(|()| Some(Plan { names, auth, extra }))
     }
+
+    /// Applies `plan` to the command of `len` bytes in the buffer (see [`seal`]) and moves the
+    /// `secrets` ranges (authorization area, secret parameters) to where they now are.
+    /// Returns the new length and what the response check needs; a command without an
+    /// authorization area is sent as it is. On failure the buffer is wiped.
+    pub(crate) fn seal_command(
+        &mut self,
+        plan: &Plan,
+        code: CommandCode,
+        len: usize,
+        secrets: &mut [Option<Range<usize>>; 2],
+    ) -> Result<(usize, Option<Sealed>), crate::Error<T::Error>> {
+        let Some(auth) = secrets[0].clone() else {
+            return Ok((len, None));
+        };
+        match seal(
+            &mut self.sessions,
+            plan,
+            &mut self.buf,
+            len,
+            code,
+            auth.clone(),
+        ) {
+            Ok((new_len, area, sealed)) => {
+                // The secret parameters moved with the parameters.
+                let moved = |at: usize| at.saturating_sub(auth.end).saturating_add(area.end);
+                secrets[1] = secrets[1].clone().map(|r| moved(r.start)..moved(r.end));
+                secrets[0] = Some(area);
+                Ok((new_len, Some(sealed)))
+            }
+            Err(e) => {
+                crate::tpm::wipe(&mut self.buf);
+                Err(crate::Error::Session(e))
+            }
+        }
+    }
+
+    /// Checks the response of `rsp_len` bytes in the buffer against `sealed` (see [`open`]).
+    /// On failure the buffer is wiped, so nothing of the response is returned.
+    pub(crate) fn open_response(
+        &mut self,
+        sealed: &Sealed,
+        code: CommandCode,
+        response_handles: usize,
+        rsp_len: usize,
+    ) -> Result<(), crate::Error<T::Error>> {
+        let frame = self.buf.get_mut(..rsp_len).unwrap_or_default();
+        open(&mut self.sessions, frame, code, response_handles, sealed).map_err(|e| {
+            crate::tpm::wipe(&mut self.buf);
+            crate::Error::Session(e)
+        })
+    }
 }
 
 /// What the response check needs to remember of one session of the command.
@@ -545,8 +597,8 @@ fn splice(
     Ok(new_len)
 }
 
-/// Checks the response HMAC of every session of the command in the successful response in
-/// `frame`, takes their new nonceTPM, and decrypts the first response parameter if it was
+/// Checks the response HMAC of every session of the command in `frame` when it is a
+/// successful response, takes their new nonceTPM, and decrypts the first response parameter if it was
 /// encrypted. Nothing of a response that fails the check is returned, and the sessions are
 /// not used again.
 pub(crate) fn open(
@@ -559,8 +611,14 @@ pub(crate) fn open(
     let mut nonces = [[0u8; DIGEST]; 2];
     let mut decrypt: Option<(usize, [u8; DIGEST])> = None;
     let params = {
-        let rsp = Response::parse(frame, response_handles)
-            .map_err(|_| SessionError::MissingResponseSession)?;
+        // An error response carries no sessions, and a malformed one is the caller's parser's
+        // to refuse: neither is checked here.
+        let Ok(rsp) = Response::parse(frame, response_handles) else {
+            return Ok(());
+        };
+        if !rsp.code().is_success() {
+            return Ok(());
+        }
         let count = rsp.sessions().count();
         let params = rsp.parameters();
         let start = params.offset();
