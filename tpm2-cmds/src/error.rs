@@ -88,6 +88,13 @@ pub enum Failure {
     CommandNotSupported,
     /// TPM_RC_NV_DEFINED: the NV index or persistent handle is already in use.
     AlreadyDefined,
+    /// ActivateCredential got TPM_RC_INTEGRITY: the credential was not made for this
+    /// object's Name and this EK, or it was altered on the way.
+    CredentialRejected,
+    /// TPM_RC_POLICY_FAIL: the policy session's digest is not the object's authPolicy (for
+    /// the EK: PolicySecret of the endorsement hierarchy did not run, or ran with another
+    /// hierarchy).
+    PolicyFailed,
     /// A retryable warning that persisted past the retry policy.
     RetriesExhausted,
     /// No finer classification.
@@ -202,14 +209,36 @@ fn classify(command: CommandCode, code: ResponseCode) -> Failure {
                 ..
             },
         ) => Failure::AuthorizationFailed,
-        (Cc::STARTUP, RcKind::Error(Fmt0Error::Initialize)) => Failure::AlreadyStarted,
-        (_, RcKind::Error(Fmt0Error::Initialize)) => Failure::NotStarted,
-        (_, RcKind::Error(Fmt0Error::Failure)) => Failure::TpmFailureMode,
-        (_, RcKind::Error(Fmt0Error::CommandCode)) => Failure::CommandNotSupported,
-        (_, RcKind::Error(Fmt0Error::NvDefined)) => Failure::AlreadyDefined,
+        (
+            Cc::ACTIVATE_CREDENTIAL,
+            RcKind::Format1 {
+                error: Fmt1Error::Integrity,
+                ..
+            },
+        ) => Failure::CredentialRejected,
+        (
+            _,
+            RcKind::Format1 {
+                error: Fmt1Error::PolicyFail,
+                ..
+            },
+        ) => Failure::PolicyFailed,
+        (_, RcKind::Error(error)) => format0(command, error).unwrap_or(Failure::Other),
         _ if code.is_retryable() => Failure::RetriesExhausted,
         _ => Failure::Other,
     }
+}
+
+/// The format-0 errors with a meaning of their own.
+fn format0(command: CommandCode, error: Fmt0Error) -> Option<Failure> {
+    Some(match (command, error) {
+        (CommandCode::STARTUP, Fmt0Error::Initialize) => Failure::AlreadyStarted,
+        (_, Fmt0Error::Initialize) => Failure::NotStarted,
+        (_, Fmt0Error::Failure) => Failure::TpmFailureMode,
+        (_, Fmt0Error::CommandCode) => Failure::CommandNotSupported,
+        (_, Fmt0Error::NvDefined) => Failure::AlreadyDefined,
+        _ => return None,
+    })
 }
 
 impl fmt::Display for Failure {
@@ -238,6 +267,12 @@ impl fmt::Display for Failure {
             Self::TpmFailureMode => f.write_str("the TPM is in failure mode"),
             Self::CommandNotSupported => f.write_str("the TPM does not implement the command"),
             Self::AlreadyDefined => f.write_str("the NV index or persistent handle is in use"),
+            Self::CredentialRejected => f.write_str(
+                "the credential was not made for this object's Name and this EK, or was altered",
+            ),
+            Self::PolicyFailed => {
+                f.write_str("the policy session does not satisfy the object's authPolicy")
+            }
             Self::RetriesExhausted => f.write_str("the TPM stayed busy past the retry policy"),
             Self::Other => f.write_str("see the response code"),
         }

@@ -61,13 +61,18 @@ pub mod provision;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
 pub mod session;
+pub mod templates;
 #[cfg(test)]
 mod tests;
 mod tpm;
+#[cfg(feature = "verify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
+pub mod verify;
 
 pub use commands::{
-    CapabilityPage, CreatePrimary, DaState, FixedProperties, MAX_PAGES, NvReadPublic, PcrRead,
-    PcrValue, ReadPublic, StartupOutcome, TestResult,
+    Attestation, BANK_PCRS, CapabilityPage, CreatePrimary, Created, CreatedLoaded, DaState,
+    FixedProperties, KeyBlob, Loaded, MAX_PAGES, NvReadPublic, PcrBank, PcrRead, PcrValue,
+    ReadPublic, StartupOutcome, TestResult,
 };
 pub use error::{Error, Failure, TemplateField, TpmError};
 pub use flush::Flushing;

@@ -60,6 +60,7 @@
 extern crate alloc;
 
 mod alg;
+mod attest;
 mod attr;
 mod bits;
 mod cap;
@@ -82,6 +83,10 @@ mod transport;
 mod writer;
 
 pub use alg::{AlgId, EccCurve};
+pub use attest::{
+    Attest, Attested, ClockInfo, Context, GENERATED_VALUE, HashcheckTicket, SigScheme, Signature,
+    TimeInfo,
+};
 pub use attr::{
     AlgorithmAttributes, CommandAttributes, LocalityAttributes, NvAttributes, ObjectAttributes,
     PermanentAttributes, SessionAttributes, StartupClearAttributes,
@@ -104,8 +109,8 @@ pub use rc::{RcKind, ResponseCode, Subject};
 pub use reader::Reader;
 pub use session::{AuthCommand, AuthResponse};
 pub use tpm2b::{
-    Auth, Data, Digest, EccParameter, Event, MaxBuffer, MaxNvBuffer, Name, Nonce, PublicKeyRsa,
-    SensitiveData, Tpm2b,
+    AttestBytes, Auth, ContextData, Data, Digest, EccParameter, EncryptedSecret, Event, IdObject,
+    MaxBuffer, MaxNvBuffer, Name, Nonce, Private, PublicKeyRsa, SensitiveData, Tpm2b,
 };
 pub use transport::{Transport, TransportError, TransportErrorKind};
 pub use writer::Writer;

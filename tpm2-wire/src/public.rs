@@ -86,11 +86,13 @@ pub struct Scheme {
 
 /// Which scheme union a [`Scheme`] belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum SchemeUnion {
+pub(crate) enum SchemeUnion {
     Rsa,
     Ecc,
     KeyedHash,
     Kdf,
+    /// TPMU_SIG_SCHEME, for TPMT_SIG_SCHEME.
+    Sig,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -114,10 +116,19 @@ impl SchemeUnion {
             )
             | (Self::KeyedHash, AlgId::HMAC)
             | (
+                Self::Sig,
+                AlgId::RSASSA
+                | AlgId::RSAPSS
+                | AlgId::ECDSA
+                | AlgId::SM2
+                | AlgId::ECSCHNORR
+                | AlgId::HMAC,
+            )
+            | (
                 Self::Kdf,
                 AlgId::MGF1 | AlgId::KDF1_SP800_56A | AlgId::KDF2 | AlgId::KDF1_SP800_108,
             ) => Some(Details::Hash),
-            (Self::Ecc, AlgId::ECDAA) | (Self::KeyedHash, AlgId::XOR) => {
+            (Self::Ecc | Self::Sig, AlgId::ECDAA) | (Self::KeyedHash, AlgId::XOR) => {
                 Some(Details::HashAndExtra)
             }
             _ => None,
@@ -133,7 +144,11 @@ impl Scheme {
         extra: 0,
     };
 
-    fn marshal_as(self, union: SchemeUnion, w: &mut Writer<'_>) -> Result<(), WireError> {
+    pub(crate) fn marshal_as(
+        self,
+        union: SchemeUnion,
+        w: &mut Writer<'_>,
+    ) -> Result<(), WireError> {
         let details = union
             .details(self.scheme)
             .ok_or_else(|| bad_selector(w.position(), self.scheme))?;
@@ -147,7 +162,7 @@ impl Scheme {
         Ok(())
     }
 
-    fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
+    pub(crate) fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
         let offset = r.offset();
         let scheme = AlgId::unmarshal(r)?;
         let details = union

@@ -105,6 +105,19 @@ tpm2b! {
     MaxBuffer = 1024, false;
     /// TPM2B_EVENT: event data for PCR_Event.
     Event = 1024, false;
+    /// TPM2B_PRIVATE: an object's sensitive area, encrypted and integrity-protected by its
+    /// parent, as Create returns it and Load takes it.
+    Private = 2048, false;
+    /// TPM2B_ID_OBJECT: a credential made for an AK Name and an EK (integrity HMAC then the
+    /// encrypted secret), for ActivateCredential.
+    IdObject = 132, false;
+    /// TPM2B_ENCRYPTED_SECRET: a seed encrypted to a key (an RSA-OAEP ciphertext or an ECC
+    /// point).
+    EncryptedSecret = 512, false;
+    /// TPM2B_ATTEST: a marshaled TPMS_ATTEST, exactly the bytes the TPM signed.
+    AttestBytes = 2048, false;
+    /// TPM2B_CONTEXT_DATA: a saved context's protected blob.
+    ContextData = 5120, false;
 }
 
 macro_rules! hex_display {
@@ -118,7 +131,16 @@ macro_rules! hex_display {
     )*};
 }
 
-hex_display!(Digest, Nonce, Data, Name, PublicKeyRsa, EccParameter);
+hex_display!(
+    Digest,
+    Nonce,
+    Data,
+    Name,
+    PublicKeyRsa,
+    EccParameter,
+    IdObject,
+    EncryptedSecret
+);
 
 /// A structure preceded by its `u16` size (TPM2B_PUBLIC, TPM2B_NV_PUBLIC,
 /// TPM2B_SENSITIVE_CREATE, TPM2B_CREATION_DATA, TPM2B_ECC_POINT).

@@ -81,14 +81,19 @@ pub(crate) fn cfb(key: &[u8], newer: &[u8], older: &[u8], data: &mut [u8], encry
             *d = *b;
         }
     }
-    if encrypt {
-        cfb_mode::Encryptor::<aes::Aes128>::new(&k16.into(), &iv16.into()).encrypt(data);
-    } else {
-        cfb_mode::Decryptor::<aes::Aes128>::new(&k16.into(), &iv16.into()).decrypt(data);
-    }
+    aes128_cfb(&k16, &iv16, data, encrypt);
     material.zeroize();
     k16.zeroize();
     iv16.zeroize();
+}
+
+/// AES-128-CFB over `data` in place with `key` and `iv`: encrypts if `encrypt`, else decrypts.
+pub(crate) fn aes128_cfb(key: &[u8; 16], iv: &[u8; 16], data: &mut [u8], encrypt: bool) {
+    if encrypt {
+        cfb_mode::Encryptor::<aes::Aes128>::new(key.into(), iv.into()).encrypt(data);
+    } else {
+        cfb_mode::Decryptor::<aes::Aes128>::new(key.into(), iv.into()).decrypt(data);
+    }
 }
 
 /// `bytes` without trailing zero octets, as the TPM uses an authValue in an HMAC key.

@@ -26,8 +26,10 @@ pub(crate) struct Names {
 /// Which installed sessions a command uses, and its handles' Names.
 pub(crate) struct Plan {
     names: Names,
-    /// The session that authorizes the first handle (index in the installed sessions).
+    /// The session that authorizes a handle (index in the installed sessions).
     auth: Option<usize>,
+    /// Which handle it authorizes: 0 but for a session directed at another handle.
+    position: usize,
     /// A further session that only encrypts parameters.
     extra: Option<usize>,
 }
@@ -78,7 +80,13 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         }
         let seen = handles_seen.get(..count).unwrap_or_default();
         let usable = |s: &Session| !seen.contains(&s.handle) && s.kind != SessionType::Trial;
-        let auth = self.sessions.iter().rposition(usable);
+        let authorizes = |s: &Session| usable(s) && s.target.is_none_or(|t| seen.contains(&t));
+        let auth = self.sessions.iter().rposition(authorizes);
+        let position = auth
+            .and_then(|i| self.sessions.get(i))
+            .and_then(|s| s.target)
+            .and_then(|t| seen.iter().position(|&h| h == t))
+            .unwrap_or(0);
         let auth_encrypts = auth
             .and_then(|i| self.sessions.get(i))
             .is_some_and(|s| !s.encrypt.is_empty());
@@ -119,7 +127,14 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
             }
         }
         self.sessions = sessions;
-        result.map(|()| Some(Plan { names, auth, extra }))
+        result.map(|()| {
+            Some(Plan {
+                names,
+                auth,
+                position,
+                extra,
+            })
+        })
     }
 
     /// Applies `plan` to the command of `len` bytes in the buffer (see [`seal`]) and moves the
@@ -191,6 +206,8 @@ struct SealedEntry {
 /// What the response check needs to remember of the command.
 pub(crate) struct Sealed {
     auth: Option<SealedEntry>,
+    /// The authorizing session's place in the authorization area.
+    position: usize,
     extra: Option<SealedEntry>,
 }
 
@@ -213,6 +230,7 @@ const fn command_first_param_sized(code: CommandCode) -> bool {
             | CommandCode::POLICY_SECRET
             | CommandCode::QUOTE
             | CommandCode::CERTIFY
+            | CommandCode::CERTIFY_CREATION
             | CommandCode::NV_CERTIFY
             | CommandCode::RSA_DECRYPT
             | CommandCode::SIGN
@@ -240,6 +258,7 @@ const fn response_first_param_sized(code: CommandCode) -> bool {
             | CommandCode::ACTIVATE_CREDENTIAL
             | CommandCode::QUOTE
             | CommandCode::CERTIFY
+            | CommandCode::CERTIFY_CREATION
             | CommandCode::NV_CERTIFY
             | CommandCode::POLICY_SECRET
             | CommandCode::RSA_DECRYPT
@@ -317,11 +336,83 @@ fn auth_keys(
 /// The longest authorization entry: handle, nonce, attributes, HMAC or password.
 const ENTRY_MAX: usize = 4 + 2 + 64 + 1 + 2 + 64;
 
+/// Password entries the sealed area keeps as the command wrote them, before and after the
+/// authorizing session's entry.
+struct Kept {
+    bytes: [u8; 2 * ENTRY_MAX],
+    before: usize,
+    after: usize,
+}
+
+impl Kept {
+    /// The password entries of the authorization area at `auth` in `buf`: those before entry
+    /// `position` and those after it; returns them and the password of entry `position`.
+    /// Without an authorizing session every entry is kept.
+    fn split(
+        buf: &[u8],
+        auth: &Range<usize>,
+        position: Option<usize>,
+    ) -> Result<(Self, SecretBuf), SessionError> {
+        let area_start = auth.start.saturating_add(4);
+        let area = buf.get(area_start..auth.end).unwrap_or_default();
+        let mut r = Reader::new(area);
+        let mut password = SecretBuf::empty();
+        let (before, after_start) = match position {
+            Some(position) => {
+                for _ in 0..position {
+                    tpm2_wire::AuthCommand::unmarshal(&mut r)
+                        .map_err(|_| SessionError::TooManyHandles)?;
+                }
+                let before = r.offset();
+                let entry = tpm2_wire::AuthCommand::unmarshal(&mut r)
+                    .map_err(|_| SessionError::TooManyHandles)?;
+                password = SecretBuf::new(entry.hmac.as_bytes());
+                (before, r.offset())
+            }
+            None => (0, 0),
+        };
+        let after = area.len().saturating_sub(after_start);
+        let mut kept = Self {
+            bytes: [0; 2 * ENTRY_MAX],
+            before,
+            after,
+        };
+        if before.saturating_add(after) > kept.bytes.len() {
+            return Err(SessionError::TooManyHandles);
+        }
+        let parts = area
+            .get(..before)
+            .into_iter()
+            .chain(area.get(after_start..))
+            .flatten();
+        for (d, s) in kept.bytes.iter_mut().zip(parts) {
+            *d = *s;
+        }
+        Ok((kept, password))
+    }
+
+    fn before(&self) -> &[u8] {
+        self.bytes.get(..self.before).unwrap_or_default()
+    }
+
+    fn after(&self) -> &[u8] {
+        let end = self.before.saturating_add(self.after);
+        self.bytes.get(self.before..end).unwrap_or_default()
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
 /// Applies the planned sessions to the command in `buf[..len]` (authorization area at `auth`,
-/// password entries as the command wrote them): the first password entry becomes the
-/// authorizing session's, the others stay, and an encryption session goes last; the first
-/// parameter is encrypted where the sessions and the command allow it. Returns the new
-/// length, the new authorization area and what the response check needs.
+/// password entries as the command wrote them): the password entry of the handle the
+/// authorizing session is for becomes the session's, the others stay, and an encryption
+/// session goes last; the first parameter is encrypted where the sessions and the command
+/// allow it. Returns the new length, the new authorization area and what the response check
+/// needs.
 pub(crate) fn seal(
     sessions: &mut [Session],
     plan: &Plan,
@@ -338,38 +429,21 @@ pub(crate) fn seal(
     {
         return Err(SessionError::Broken);
     }
-    // The password entries; the first one's password authorizes the first handle.
-    let area = buf
-        .get(auth.start.saturating_add(4)..auth.end)
-        .unwrap_or_default();
-    let mut r = Reader::new(area);
-    let first =
-        tpm2_wire::AuthCommand::unmarshal(&mut r).map_err(|_| SessionError::TooManyHandles)?;
-    let password = SecretBuf::new(first.hmac.as_bytes());
-    let rest_start = if plan.auth.is_some() {
-        auth.start.saturating_add(4).saturating_add(r.offset())
-    } else {
-        auth.start.saturating_add(4)
-    };
-    let mut rest = [0u8; 2 * ENTRY_MAX];
-    let rest_len = auth.end.saturating_sub(rest_start);
-    if rest_len > rest.len() {
-        return Err(SessionError::TooManyHandles);
-    }
-    for (d, s) in rest
-        .iter_mut()
-        .zip(buf.get(rest_start..auth.end).unwrap_or_default())
-    {
-        *d = *s;
-    }
+    let position = plan.auth.map(|_| plan.position);
+    let (kept, password) = Kept::split(buf, &auth, position)?;
     let params = auth.end..len;
-    let first_name = plan.names.names.first().copied().unwrap_or(NameBuf::EMPTY);
+    let name = plan
+        .names
+        .names
+        .get(plan.position)
+        .copied()
+        .unwrap_or(NameBuf::EMPTY);
 
     let entries = sealed_entries(
         sessions,
         involved,
         code,
-        (&first_name, password.as_bytes()),
+        (&name, password.as_bytes()),
         buf.get(params.clone()).unwrap_or_default(),
     );
     let [auth_entry, extra_entry] = entries;
@@ -393,13 +467,15 @@ pub(crate) fn seal(
         &plan.names,
         buf.get(params.clone()).unwrap_or_default(),
     );
-    // The authorizing session's HMAC covers the encryption session's nonceTPM too.
+    // The first session of the area has its HMAC cover the encryption session's nonceTPM
+    // too; a password first has no HMAC to cover it.
     let extra_nonce = extra_entry
         .as_ref()
         .filter(|e| {
             e.attributes
                 .intersects(SessionAttributes::DECRYPT | SessionAttributes::ENCRYPT)
         })
+        .filter(|_| kept.before == 0)
         .and_then(|e| sessions.get(e.index))
         .map(|s| s.nonce_tpm);
 
@@ -409,11 +485,10 @@ pub(crate) fn seal(
         &mut area,
         sessions,
         entries,
-        &cp_hash,
-        extra_nonce.as_ref().map_or(&[], |n| &n[..]),
-        rest.get(..rest_len).unwrap_or_default(),
+        (&cp_hash, extra_nonce.as_ref().map_or(&[], |n| &n[..])),
+        &kept,
     );
-    rest.zeroize();
+    drop(kept);
     let area_len = built.map_err(|_| SessionError::TooManyHandles)?;
     let new_len = splice(buf, len, &auth, area.get(..area_len).unwrap_or_default())?;
     area.zeroize();
@@ -423,6 +498,7 @@ pub(crate) fn seal(
         auth.start..new_params,
         Sealed {
             auth: auth_entry,
+            position: plan.position,
             extra: extra_entry,
         },
     ))
@@ -472,19 +548,19 @@ fn sealed_entries(
     entries
 }
 
-/// The new authorization area into `area`: its size, the authorizing session's entry (its
-/// HMAC also covering `extra_nonce`), the password entries `rest`, the encrypting session's
-/// entry. Returns its length.
+/// The new authorization area into `area`: its size, the password entries kept before the
+/// authorizing session's, its entry (its HMAC also covering `extra_nonce`), the password
+/// entries after it, the encrypting session's entry. Returns its length.
 fn write_area(
     area: &mut [u8],
     sessions: &[Session],
     (auth, extra): (&Option<SealedEntry>, &Option<SealedEntry>),
-    cp_hash: &[u8; DIGEST],
-    extra_nonce: &[u8],
-    rest: &[u8],
+    (cp_hash, extra_nonce): (&[u8; DIGEST], &[u8]),
+    kept: &Kept,
 ) -> Result<usize, WireError> {
     let mut w = Writer::new(area);
     w.u32(0)?;
+    w.bytes(kept.before())?;
     let slots = [(auth, extra_nonce, true), (extra, &[][..], false)];
     for (entry, covered, first) in slots {
         if let Some(e) = entry {
@@ -494,7 +570,7 @@ fn write_area(
             write_entry(&mut w, handle, e, cp_hash, &nonce_tpm, covered)?;
         }
         if first {
-            w.bytes(rest)?;
+            w.bytes(kept.after())?;
         }
     }
     let size = u32::try_from(w.position().saturating_sub(4)).unwrap_or(u32::MAX);
@@ -625,7 +701,7 @@ pub(crate) fn open(
         let bytes = params.peek_rest();
         // rpHash = H(responseCode || commandCode || parameters as received).
         let rp_hash = sha256(&[&0u32.to_be_bytes(), &code.0.to_be_bytes(), bytes]);
-        let positions = [Some(0), count.checked_sub(1)];
+        let positions = [Some(sealed.position), count.checked_sub(1)];
         for (k, (entry, at)) in [&sealed.auth, &sealed.extra]
             .into_iter()
             .zip(positions)

@@ -12,8 +12,10 @@
 //! Secrets (session key, salt, authValues copied from the command) are wiped when the
 //! session ends and on every error path.
 
-mod crypto;
+pub(crate) mod crypto;
+mod ek;
 pub(crate) mod exec;
+pub(crate) mod kem;
 mod policy;
 mod scope;
 mod start;
@@ -22,6 +24,7 @@ pub use crypto::{kdfa, kdfe};
 
 /// How many sessions may be installed at once: an authorizing one and an encrypting one.
 pub const MAX_SESSIONS: usize = 2;
+pub use ek::{ActivatedSecret, Ak};
 pub use policy::PolicyDigest;
 pub use scope::InSession;
 
@@ -180,6 +183,14 @@ pub(crate) struct NameBuf {
     len: usize,
 }
 
+impl core::fmt::Debug for NameBuf {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.as_bytes()
+            .iter()
+            .try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 impl NameBuf {
     pub(crate) const EMPTY: Self = Self {
         bytes: [0; 68],
@@ -259,6 +270,9 @@ pub(crate) struct Session {
     pub(crate) encrypt: SessionAttributes,
     /// PolicyAuthValue ran: the authValue goes into the HMAC key.
     pub(crate) auth_value_needed: bool,
+    /// The one handle the session authorizes (`InSession::for_handle`), or `None` for the
+    /// first handle of every command.
+    pub(crate) target: Option<Handle>,
     pub(crate) broken: bool,
 }
 

@@ -80,6 +80,19 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
             .find(|s| s.handle == handle)
     }
 
+    /// Directs the session at `handle`: it authorizes that handle in every command that has
+    /// it (whatever its position), and no command without it; the command's other handles
+    /// keep their password authorizations. ActivateCredential needs this, where the EK's
+    /// policy session authorizes the second handle while the AK's authValue authorizes the
+    /// first.
+    #[must_use]
+    pub fn for_handle(mut self, handle: Handle) -> Self {
+        if let Some(s) = self.own() {
+            s.target = Some(handle);
+        }
+        self
+    }
+
     fn policy_nonce(&mut self) -> [u8; 32] {
         self.own().map_or([0; 32], |s| s.nonce_tpm)
     }

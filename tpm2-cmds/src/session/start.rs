@@ -1,26 +1,20 @@
 //! TPM2_StartAuthSession: the salt, the bind, the session key.
 
 use embedded_hal::delay::DelayNs;
-use p256::elliptic_curve::Generate;
-use p256::elliptic_curve::sec1::ToSec1Point;
 use rand_core::CryptoRng;
-use tpm2_wire::{
-    AlgId, CommandCode, EccCurve, Handle, HandleType, Nonce, PublicParameters, Transport,
-    Unmarshal, Writer,
-};
+use tpm2_wire::{AlgId, CommandCode, Handle, HandleType, Nonce, Transport, Unmarshal, Writer};
 use zeroize::Zeroize;
 
-use super::crypto::{DIGEST, kdfa, kdfe, trim_zeros};
+use super::crypto::{DIGEST, kdfa, trim_zeros};
+use super::kem;
 use super::{InSession, NameBuf, Salt, SecretBuf, Session, SessionConfig, SessionError};
 use crate::{Error, Tpm};
 
-/// The TPMS_ECC_POINT of P-256 that TPM2B_ENCRYPTED_SECRET carries: 2 + 32 + 2 + 32.
-const SALT_POINT_LEN: usize = 68;
 /// The largest encrypted salt: an RSA-4096 ciphertext with `rsa-salt`, else the ECC point.
 #[cfg(feature = "rsa-salt")]
 const SALT_MAX: usize = 512;
 #[cfg(not(feature = "rsa-salt"))]
-const SALT_MAX: usize = SALT_POINT_LEN;
+const SALT_MAX: usize = kem::ECC_POINT_LEN;
 
 /// sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller), or empty when
 /// the session is neither bound nor salted.
@@ -75,11 +69,16 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let (tpm_key, encrypted_len) = match config.salt {
             Salt::None => (Handle::NULL, 0),
             Salt::Ecc(key) => {
-                self.ecc_salt(key, rng, &mut salt, &mut encrypted)?;
-                (key, SALT_POINT_LEN)
+                let public = self.read_public(key)?.public;
+                let len = kem::ecc_seed(&public, b"SECRET", rng, &mut salt, &mut encrypted);
+                (key, len.map_err(Error::Session)?)
             }
             #[cfg(feature = "rsa-salt")]
-            Salt::Rsa(key) => (key, self.rsa_salt(key, rng, &mut salt, &mut encrypted)?),
+            Salt::Rsa(key) => {
+                let public = self.read_public(key)?.public;
+                let len = kem::rsa_seed(&public, b"SECRET\0", rng, &mut salt, &mut encrypted);
+                (key, len.map_err(Error::Session)?)
+            }
         };
 
         // The bind entity's Name and authValue.
@@ -145,88 +144,13 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 bound,
                 encrypt: config.attributes(),
                 auth_value_needed: false,
+                target: None,
                 broken: false,
             }
         });
         salt.zeroize();
         seed.zeroize();
         Ok(InSession::new(self, outcome?))
-    }
-
-    /// Encrypts a fresh salt to the ECC P-256 key `key`: one-pass ECDH with an ephemeral
-    /// key, Z through KDFe ("SECRET", ephemeral X, TPM key X). Writes the salt and the
-    /// ephemeral point as TPMS_ECC_POINT.
-    fn ecc_salt<R: CryptoRng + ?Sized>(
-        &mut self,
-        key: Handle,
-        rng: &mut R,
-        salt: &mut [u8; DIGEST],
-        encrypted: &mut [u8; SALT_MAX],
-    ) -> Result<(), Error<T::Error>> {
-        let public = self.read_public(key)?.public;
-        let PublicParameters::Ecc { parms, unique } = public.parameters else {
-            return Err(Error::Session(SessionError::UnsuitableSaltKey));
-        };
-        if parms.curve != EccCurve::NIST_P256 {
-            return Err(Error::Session(SessionError::UnsuitableSaltKey));
-        }
-        let mut sec1 = [0u8; 65];
-        let mut w = Writer::new(&mut sec1);
-        let tpm_x = unique.x.as_bytes();
-        w.u8(0x04)
-            .and_then(|()| w.bytes(tpm_x))
-            .and_then(|()| w.bytes(unique.y.as_bytes()))
-            .map_err(|_| Error::Session(SessionError::UnsuitableSaltKey))?;
-        let tpm_key = p256::PublicKey::from_sec1_bytes(&sec1)
-            .map_err(|_| Error::Session(SessionError::UnsuitableSaltKey))?;
-        let ephemeral = <p256::ecdh::EphemeralSecret as Generate>::generate_from_rng(rng);
-        let shared = ephemeral.diffie_hellman(&tpm_key);
-        let point = ephemeral.public_key().to_sec1_point(false);
-        let (Some(ex), Some(ey)) = (point.x(), point.y()) else {
-            return Err(Error::Session(SessionError::UnsuitableSaltKey));
-        };
-        kdfe(shared.raw_secret_bytes(), b"SECRET", ex, tpm_x, salt);
-        let mut w = Writer::new(encrypted);
-        w.tpm2b(ex, 32)?;
-        w.tpm2b(ey, 32)?;
-        Ok(())
-    }
-
-    /// Encrypts a fresh salt to the RSA key `key` with RSA-OAEP (SHA-256, label "SECRET\0").
-    /// Returns the ciphertext's length.
-    #[cfg(feature = "rsa-salt")]
-    fn rsa_salt<R: CryptoRng + ?Sized>(
-        &mut self,
-        key: Handle,
-        rng: &mut R,
-        salt: &mut [u8; DIGEST],
-        encrypted: &mut [u8; SALT_MAX],
-    ) -> Result<usize, Error<T::Error>> {
-        use rsa::BoxedUint;
-        let unsuitable = || Error::Session(SessionError::UnsuitableSaltKey);
-        let public = self.read_public(key)?.public;
-        let PublicParameters::Rsa { parms, unique } = public.parameters else {
-            return Err(unsuitable());
-        };
-        let modulus = unique.as_bytes();
-        let bits = u32::try_from(modulus.len().saturating_mul(8)).unwrap_or(u32::MAX);
-        let exponent = if parms.exponent == 0 {
-            65_537
-        } else {
-            parms.exponent
-        };
-        let n = BoxedUint::from_be_slice(modulus, bits).map_err(|_| unsuitable())?;
-        let e = BoxedUint::from(u64::from(exponent));
-        let key = rsa::PublicKey::new(n, e).map_err(|_| unsuitable())?;
-        rng.fill_bytes(salt);
-        let padding = rsa::Oaep::<sha2::Sha256>::new_with_label(&b"SECRET\0"[..]);
-        let ciphertext = key.encrypt(rng, padding, salt).map_err(|_| unsuitable())?;
-        let len = ciphertext.len();
-        let dst = encrypted.get_mut(..len).ok_or_else(unsuitable)?;
-        for (d, s) in dst.iter_mut().zip(ciphertext.iter()) {
-            *d = *s;
-        }
-        Ok(len)
     }
 
     /// The Name of `handle` for a cpHash or a bind: the handle itself for permanent handles,

@@ -1,0 +1,95 @@
+//! The labeled key encapsulation of TPM 2.0 Part 1 (§11.4.10, §C.6): a fresh seed encrypted to
+//! a TPM key, by one-pass ECDH and KDFe for ECC or RSA-OAEP for RSA. Salted sessions use the
+//! label "SECRET", credentials (MakeCredential) the label "IDENTITY".
+
+use p256::elliptic_curve::Generate;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use rand_core::CryptoRng;
+use tpm2_wire::{EccCurve, Public, PublicParameters, Writer};
+
+use super::SessionError;
+use super::crypto::{DIGEST, kdfe};
+
+/// The TPMS_ECC_POINT of P-256 that TPM2B_ENCRYPTED_SECRET carries: 2 + 32 + 2 + 32.
+pub(crate) const ECC_POINT_LEN: usize = 68;
+
+/// Draws a seed and encrypts it to the ECC P-256 key `public`: an ephemeral key, Z from ECDH,
+/// seed = KDFe(Z, `label`, ephemeral X, key X). Writes the ephemeral point as TPMS_ECC_POINT
+/// into `encrypted` and returns its length.
+pub(crate) fn ecc_seed<R: CryptoRng + ?Sized>(
+    public: &Public<'_>,
+    label: &[u8],
+    rng: &mut R,
+    seed: &mut [u8; DIGEST],
+    encrypted: &mut [u8],
+) -> Result<usize, SessionError> {
+    let unsuitable = SessionError::UnsuitableSaltKey;
+    let PublicParameters::Ecc { parms, unique } = public.parameters else {
+        return Err(unsuitable);
+    };
+    if parms.curve != EccCurve::NIST_P256 {
+        return Err(unsuitable);
+    }
+    let mut sec1 = [0u8; 65];
+    let mut w = Writer::new(&mut sec1);
+    let tpm_x = unique.x.as_bytes();
+    w.u8(0x04)
+        .and_then(|()| w.bytes(tpm_x))
+        .and_then(|()| w.bytes(unique.y.as_bytes()))
+        .map_err(|_| unsuitable)?;
+    let tpm_key = p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| unsuitable)?;
+    let ephemeral = <p256::ecdh::EphemeralSecret as Generate>::generate_from_rng(rng);
+    let shared = ephemeral.diffie_hellman(&tpm_key);
+    let point = ephemeral.public_key().to_sec1_point(false);
+    let (Some(ex), Some(ey)) = (point.x(), point.y()) else {
+        return Err(unsuitable);
+    };
+    kdfe(shared.raw_secret_bytes(), label, ex, tpm_x, seed);
+    let mut w = Writer::new(encrypted);
+    w.tpm2b(ex, 32)
+        .and_then(|()| w.tpm2b(ey, 32))
+        .map_err(|_| unsuitable)?;
+    Ok(ECC_POINT_LEN)
+}
+
+/// Draws a seed and encrypts it to the RSA key `public` with RSA-OAEP (SHA-256) and the label
+/// `label` (with its terminating zero). Returns the ciphertext's length.
+#[cfg(feature = "rsa-salt")]
+pub(crate) fn rsa_seed<R: CryptoRng + ?Sized>(
+    public: &Public<'_>,
+    label: &'static [u8],
+    rng: &mut R,
+    seed: &mut [u8; DIGEST],
+    encrypted: &mut [u8],
+) -> Result<usize, SessionError> {
+    let unsuitable = SessionError::UnsuitableSaltKey;
+    let key = rsa_key(public).ok_or(unsuitable)?;
+    rng.fill_bytes(seed);
+    let padding = rsa::Oaep::<sha2::Sha256>::new_with_label(label);
+    let ciphertext = key.encrypt(rng, padding, seed).map_err(|_| unsuitable)?;
+    let len = ciphertext.len();
+    let dst = encrypted.get_mut(..len).ok_or(unsuitable)?;
+    for (d, s) in dst.iter_mut().zip(ciphertext.iter()) {
+        *d = *s;
+    }
+    Ok(len)
+}
+
+/// The RSA public key of `public` (exponent 0 meaning 65537), or `None` for another type or a
+/// modulus RSA cannot use.
+#[cfg(feature = "rsa-salt")]
+pub(crate) fn rsa_key(public: &Public<'_>) -> Option<rsa::PublicKey> {
+    use rsa::BoxedUint;
+    let PublicParameters::Rsa { parms, unique } = public.parameters else {
+        return None;
+    };
+    let modulus = unique.as_bytes();
+    let bits = u32::try_from(modulus.len().saturating_mul(8)).ok()?;
+    let exponent = if parms.exponent == 0 {
+        65_537
+    } else {
+        parms.exponent
+    };
+    let n = BoxedUint::from_be_slice(modulus, bits).ok()?;
+    rsa::PublicKey::new(n, BoxedUint::from(u64::from(exponent))).ok()
+}

@@ -1,0 +1,114 @@
+//! Names of public areas, and public keys as SubjectPublicKeyInfo (DER and PEM).
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use tpm2_wire::{EccCurve, Marshal, Public, PublicParameters, Writer};
+
+use super::{VerifyError, hash};
+
+/// An object's Name, owned: nameAlg (2 bytes) then the digest of its public area.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ObjectName {
+    bytes: [u8; 66],
+    len: usize,
+}
+
+impl ObjectName {
+    /// The Name's bytes, as the TPM returns them in a TPM2B_NAME.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ObjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Lowercase hex, as tpm2-tools prints a Name.
+impl fmt::Display for ObjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_bytes()
+            .iter()
+            .try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// The Name of `public` (TPM 2.0 Part 1 §16): nameAlg || H_nameAlg(TPMT_PUBLIC), computed
+/// here, so that a verifier need not trust the Name a TPM reports.
+pub fn object_name(public: &Public<'_>) -> Result<ObjectName, VerifyError> {
+    let mut buf = [0u8; 1024];
+    let mut w = Writer::new(&mut buf);
+    public.marshal(&mut w)?;
+    let digest = hash(public.name_alg, &[w.written()])?;
+    let mut name = ObjectName {
+        bytes: [0; 66],
+        len: 2 + digest.as_bytes().len(),
+    };
+    let alg = public.name_alg.0.to_be_bytes();
+    for (d, s) in name
+        .bytes
+        .iter_mut()
+        .zip(alg.iter().chain(digest.as_bytes()))
+    {
+        *d = *s;
+    }
+    Ok(name)
+}
+
+/// The public key of `public` (RSA, or ECC NIST P-256) as a DER SubjectPublicKeyInfo, the
+/// form X.509 certificates and OpenSSL use.
+pub fn spki_der(public: &Public<'_>) -> Result<Vec<u8>, VerifyError> {
+    use spki::EncodePublicKey;
+    let doc = match public.parameters {
+        PublicParameters::Rsa { .. } => crate::session::kem::rsa_key(public)
+            .ok_or(VerifyError::UnsupportedKey)?
+            .to_public_key_der(),
+        PublicParameters::Ecc { .. } => p256_key(public)?.to_public_key_der(),
+        _ => return Err(VerifyError::UnsupportedKey),
+    };
+    doc.map(|d| d.as_bytes().to_vec())
+        .map_err(|_| VerifyError::UnsupportedKey)
+}
+
+/// [`spki_der`] as PEM ("-----BEGIN PUBLIC KEY-----"), as `tpm2_readpublic -f pem` writes it.
+pub fn spki_pem(public: &Public<'_>) -> Result<String, VerifyError> {
+    let der = spki_der(public)?;
+    der::Document::try_from(der.as_slice())
+        .and_then(|d| d.to_pem("PUBLIC KEY", der::pem::LineEnding::LF))
+        .map_err(|_| VerifyError::UnsupportedKey)
+}
+
+/// The P-256 public key of an ECC public area.
+pub(crate) fn p256_key(public: &Public<'_>) -> Result<p256::PublicKey, VerifyError> {
+    let PublicParameters::Ecc { parms, unique } = public.parameters else {
+        return Err(VerifyError::UnsupportedKey);
+    };
+    if parms.curve != EccCurve::NIST_P256 {
+        return Err(VerifyError::UnsupportedKey);
+    }
+    let mut sec1 = [0u8; 65];
+    let mut w = Writer::new(&mut sec1);
+    w.u8(0x04)?;
+    w.bytes(&left_pad::<32>(unique.x.as_bytes())?)?;
+    w.bytes(&left_pad::<32>(unique.y.as_bytes())?)?;
+    p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| VerifyError::UnsupportedKey)
+}
+
+/// A big-endian integer of at most `N` bytes, left-padded with zeros to `N`.
+pub(crate) fn left_pad<const N: usize>(bytes: &[u8]) -> Result<[u8; N], VerifyError> {
+    let mut out = [0u8; N];
+    let skip = N
+        .checked_sub(bytes.len())
+        .ok_or(VerifyError::UnsupportedKey)?;
+    for (d, s) in out.iter_mut().skip(skip).zip(bytes) {
+        *d = *s;
+    }
+    Ok(out)
+}
