@@ -176,3 +176,52 @@ pub fn boot(efi: &Path, device: Device) -> Result<Boot, QtestError> {
         state: kept,
     })
 }
+
+impl Boot {
+    /// The firmware event log the guest printed (`tpm2-uefi: eventlog <hex>` lines), if any.
+    #[must_use]
+    pub fn event_log(&self) -> Option<Vec<u8>> {
+        let hex: String = self
+            .serial
+            .lines()
+            .filter_map(|l| l.trim_end().strip_prefix("tpm2-uefi: eventlog "))
+            .filter(|l| l.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        if hex.is_empty() {
+            return None;
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|d| u8::from_str_radix(d, 16).ok())
+            })
+            .collect()
+    }
+
+    /// The PCRs of `bank` (`sha1`, `sha256`) the guest read after the log.
+    #[must_use]
+    pub fn pcrs(&self, bank: &str, alg: tpm2_wire::AlgId) -> tpm2_cmds::PcrBank {
+        let mut out = tpm2_cmds::PcrBank::new(alg);
+        let prefix = format!("tpm2-uefi: pcr {bank} ");
+        for line in self.serial.lines() {
+            let Some(rest) = line.trim_end().strip_prefix(&prefix) else {
+                continue;
+            };
+            let Some((index, hex)) = rest.split_once(' ') else {
+                continue;
+            };
+            let value: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|d| u8::from_str_radix(d, 16).ok())
+                })
+                .collect();
+            if let (Ok(index), Some(value)) = (index.parse(), value) {
+                out.set(index, &value);
+            }
+        }
+        out
+    }
+}
