@@ -66,6 +66,8 @@ pub struct Plan<'a> {
     pub lockout_auth: Option<Auth<'a>>,
     /// Send the authorized commands over a salted session with parameter encryption.
     pub salted: bool,
+    /// The attestation dry run, with its event log, if asked for.
+    pub attest: Option<crate::attest::LogSource<'a>>,
 }
 
 /// A check for a TPM refusal: the decoded code, its meaning and remedy.
@@ -231,8 +233,18 @@ fn session_fallback(e: &Error<LinkError>) -> Check {
     )
 }
 
-/// DA reset and EK provisioning as ESXi does them, then the EK key and certificate checks.
+/// DA reset and EK provisioning as ESXi does them, the EK key and certificate checks, then
+/// the attestation dry run if asked for.
 fn provision(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
+    ek_provisioning(tpm, plan, checks);
+    if let Some(log) = plan.attest
+        && tpm.transport_mut().dead.is_none()
+    {
+        crate::attest::dry_run(tpm, log, checks);
+    }
+}
+
+fn ek_provisioning(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
     let config = ProvisionConfig {
         lockout_auth: if plan.provision {
             Some(plan.lockout_auth.unwrap_or(Auth::EMPTY))

@@ -9,6 +9,7 @@
 // A host program: std is its home.
 #![allow(clippy::std_instead_of_core)]
 
+pub mod attest;
 pub mod backend;
 pub mod checks;
 pub mod cli;
@@ -156,6 +157,11 @@ pub struct Options {
     /// Authorize over a salted session with parameter encryption. `None`: on devices (a real
     /// bus a probe can tap) yes, on simulators no.
     pub salted: Option<bool>,
+    /// Run the attestation dry run (AK, credential, Quote, event log).
+    pub attest: bool,
+    /// The event log to replay: a file the user named, else (on a `dev:` backend) the
+    /// kernel's securityfs copy.
+    pub event_log: Option<std::path::PathBuf>,
 }
 
 /// Runs the doctor: opens the backend prepared for the scenario, then every check. It never
@@ -176,7 +182,9 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
         return report;
     }
     let device = matches!(spec, BackendSpec::Dev(_) | BackendSpec::Mmio);
+    let log = event_log(spec, options);
     let plan = checks::Plan {
+        attest: options.attest.then(|| log.source()),
         provision: options.provision.unwrap_or(!device),
         salted: options.salted.unwrap_or(device),
         lockout_auth: match options.lockout_auth.as_deref().map(|a| Auth::new(a)) {
@@ -255,6 +263,37 @@ pub fn doctor(backend: &str, spec: &BackendSpec, options: &Options) -> Report {
         report.interface = "tpm12";
     }
     report
+}
+
+/// The event log as read for the dry run, owned.
+enum LogRead {
+    Read(String, Vec<u8>),
+    Unreadable(String, String),
+    None,
+}
+
+impl LogRead {
+    fn source(&self) -> attest::LogSource<'_> {
+        match self {
+            Self::Read(path, bytes) => attest::LogSource::Read { path, bytes },
+            Self::Unreadable(path, error) => attest::LogSource::Unreadable { path, error },
+            Self::None => attest::LogSource::None,
+        }
+    }
+}
+
+/// The log the user named, or the kernel's on a `dev:` backend (only if the dry run runs).
+fn event_log(spec: &BackendSpec, options: &Options) -> LogRead {
+    let path = match (&options.event_log, spec) {
+        _ if !options.attest => return LogRead::None,
+        (Some(path), _) => path.display().to_string(),
+        (None, BackendSpec::Dev(_)) => attest::SECURITYFS_LOG.to_owned(),
+        (None, _) => return LogRead::None,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => LogRead::Read(path, bytes),
+        Err(e) => LogRead::Unreadable(path, e.to_string()),
+    }
 }
 
 /// The README's Rust snippets, compiled as doctests.

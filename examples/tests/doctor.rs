@@ -452,3 +452,44 @@ fn over_a_salted_session_every_scenario_gets_the_same_diagnosis() {
         assert_eq!(verdicts(&salted), verdicts(&password), "{scenario:?}");
     }
 }
+
+/// The attestation dry run on a fresh simulated TPM, over password and salted sessions: the
+/// AK, the credential round trip and the Quote pass; a log of this TPM's (empty) boot
+/// replays, and one from another boot is refused naming its first record.
+#[test]
+fn the_attestation_dry_run_passes_and_names_the_first_record_of_a_foreign_log() {
+    let dir = std::env::temp_dir().join(format!("tpm2-doctor-attest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A log with the header only: every PCR stays at its reset value, as on this TPM.
+    let foreign = tpm2_cmds::verify::eventlog::example_log();
+    let header_len = 32 + u32::from_le_bytes(foreign[28..32].try_into().unwrap()) as usize;
+    std::fs::write(dir.join("empty.log"), &foreign[..header_len]).unwrap();
+    std::fs::write(dir.join("foreign.log"), &foreign).unwrap();
+    for (salted, log, want) in [(false, "empty.log", "ok"), (true, "foreign.log", "fail")] {
+        let r = report_with(
+            "libtpms",
+            &Options {
+                salted: Some(salted),
+                attest: true,
+                event_log: Some(dir.join(log)),
+                ..Options::default()
+            },
+        );
+        for id in ["attest-ak", "attest-credential", "attest-quote"] {
+            assert_check(&r, id, "ok", None);
+        }
+        let eventlog = check(&r, "attest-eventlog");
+        assert_eq!(eventlog["status"], want, "{eventlog:#}");
+        if want == "fail" {
+            let summary = eventlog["summary"].as_str().unwrap();
+            assert!(
+                summary.contains("PCR 7 (the TPM's PCR is at its reset value")
+                    && summary.contains(
+                        "first diverging record is event 2 (PCR 7, EV_SEPARATOR: separator)"
+                    ),
+                "{summary}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

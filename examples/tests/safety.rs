@@ -149,6 +149,38 @@ fn through(device: &tpm2_tests::chardev::FuseTpm) -> Tpm<tpm2_cmds::host::Device
     )
 }
 
+/// The attestation dry run through `dev:` (salted, as on a device) creates an EK, an AK, two
+/// policy sessions and a salt key, and leaves none of them behind, nor anything persistent.
+#[test]
+fn the_attestation_dry_run_on_a_device_leaves_nothing_behind() {
+    let device = tpm2_tests::chardev::FuseTpm::start().unwrap_or_else(|e| panic!("{e}"));
+    let backend = format!("dev:{}", device.path().display());
+    let r = run(
+        &backend,
+        &Options {
+            attest: true,
+            ..Options::default()
+        },
+    );
+    assert_eq!(check(&r, "session").unwrap()["status"], "ok", "{r:#}");
+    for id in ["attest-ak", "attest-credential", "attest-quote"] {
+        assert_eq!(check(&r, id).unwrap()["status"], "ok", "{id}: {r:#}");
+    }
+    // dev: reads the kernel's log by default; this machine's securityfs is not the device's.
+    assert!(check(&r, "attest-eventlog").is_some(), "{r:#}");
+    let mut tpm = through(&device);
+    assert!(tpm.read_public(tpm2_wire::reserved::RSA_EK).is_err());
+    for first in [0x8000_0000, 0x0200_0000, 0x0300_0000] {
+        let left = tpm
+            .get_capability(tpm2_wire::Capability::HANDLES, first, 16)
+            .unwrap();
+        assert!(
+            matches!(left.data, tpm2_wire::CapabilityData::Handles(h) if h.iter().all(|h| h.0 >> 24 != first >> 24)),
+            "{first:#x}: {left:?}"
+        );
+    }
+}
+
 /// Each scenario reboots and clears a simulator that keeps its state, so the same scenario
 /// twice, and one after another, gives the same diagnosis.
 fn scenarios_repeat(backend: &str) {

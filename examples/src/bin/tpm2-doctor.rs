@@ -62,6 +62,15 @@ struct CheckArgs {
     /// salted on devices (dev:, mmio), password on simulators.
     #[arg(long, value_name = "salted|password")]
     session: Option<SessionMode>,
+    /// The attestation dry run, as an ESXi host and vCenter do it: an AK under the EK, a
+    /// credential made for it and activated, a Quote of the SHA-256 PCRs checked, the event
+    /// log replayed. Transient objects only, all flushed.
+    #[arg(long)]
+    attest: bool,
+    /// The firmware event log to replay in the dry run (implies --attest). Default on a
+    /// dev: backend: /sys/kernel/security/tpm0/binary_bios_measurements.
+    #[arg(long, value_name = "FILE")]
+    event_log: Option<std::path::PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -129,6 +138,8 @@ fn check(args: CheckArgs) -> ExitCode {
         provision: args.provision.then_some(true),
         lockout_auth,
         salted: args.session.map(|m| matches!(m, SessionMode::Salted)),
+        attest: args.attest || args.event_log.is_some(),
+        event_log: args.event_log,
     };
     let report = doctor(&backend, &spec, &options);
     if args.json {

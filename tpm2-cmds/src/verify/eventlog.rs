@@ -275,7 +275,11 @@ fn describe(event_type: u32, data: &[u8]) -> String {
             [0xFF, 0xFF, 0xFF, 0xFF] => String::from("separator signalling an error"),
             _ => format!("separator of {} bytes", data.len()),
         },
-        _ => text(data).unwrap_or_else(|| format!("{} bytes", data.len())),
+        _ => match text(data) {
+            Some(t) if t.is_empty() => String::from("empty string"),
+            Some(t) => t,
+            None => format!("{} bytes", data.len()),
+        },
     }
 }
 
@@ -470,7 +474,11 @@ impl<'a> EventLog<'a> {
                 }
             } else {
                 let first = trail.iter().find(|(_, p, _)| *p == pcr).map(|(n, _, _)| *n);
-                Divergence::Unexplained { first }
+                let at_reset = theirs.iter().all(|&b| b == 0) || theirs.iter().all(|&b| b == 0xFF);
+                match first {
+                    Some(first) if at_reset => Divergence::TpmAtReset { first },
+                    _ => Divergence::Unexplained { first },
+                }
             };
             mismatches.push(Mismatch {
                 pcr,
@@ -540,6 +548,12 @@ pub enum Divergence {
         /// The first record not extended.
         first: usize,
     },
+    /// The TPM's PCR is still at its reset value although the log extends it: the log is not
+    /// from this TPM's current boot (another boot, another machine).
+    TpmAtReset {
+        /// The PCR's first record in the log.
+        first: usize,
+    },
     /// The replay never equals the TPM's value: the TPM received an extension the log does not
     /// show, or a digest in the log was changed. Named from the PCR's first record, after
     /// which the two can no longer be shown equal.
@@ -586,7 +600,7 @@ impl Comparison {
     pub fn first_divergence(&self) -> Option<usize> {
         let from_pcrs = self.mismatches.iter().filter_map(|m| match m.divergence {
             Divergence::Altered { event } => Some(event),
-            Divergence::NotExtended { first } => Some(first),
+            Divergence::NotExtended { first } | Divergence::TpmAtReset { first } => Some(first),
             Divergence::Unexplained { first } => first,
         });
         from_pcrs.chain(self.altered.iter().copied()).min()
