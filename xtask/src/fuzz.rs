@@ -16,6 +16,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "swtpm",
     "explain",
     "sessions",
+    "verifier",
 ];
 
 struct Outcome {
