@@ -11,7 +11,12 @@
 //! It never sees a register, never allocates, never panics, never uses `unsafe`, and wipes
 //! authorization values from its buffer after every transaction. With the `sessions` feature
 //! it runs commands over salted HMAC and policy sessions with parameter encryption
-//! (the `session` module), so that authValues never cross the bus. With the `std` feature it
+//! (the `session` module), so that authValues never cross the bus. The attestation commands
+//! (Create, Load, Quote, Certify, ActivateCredential, ...) and the AK and SRK
+//! [`templates`] are always there; with `sessions` an AK is created under the EK and a
+//! credential activated with the EK's policy sessions. The `verify` feature is the relying
+//! party's side: local Names, SPKI export, MakeCredential, Quote checks and the event log
+//! replay (it allocates, through the RSA and DER crates). With the `std` feature it
 //! also provides host transports: Linux `/dev/tpmrm0`, the reference simulator's mssim
 //! protocol, and swtpm's socket.
 //!
