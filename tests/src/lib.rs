@@ -8,6 +8,7 @@
 // A host-only test crate: std is its home, and its helpers panic on a broken peer by design.
 #![allow(clippy::std_instead_of_core, clippy::missing_panics_doc)]
 
+pub mod attest;
 pub mod ca;
 pub mod chardev;
 pub mod delay;

@@ -8,6 +8,7 @@ use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
 use tpm2_cmds::templates::{AK_ECC_P256, AK_RSA_2048, SRK_ECC_P256};
 use tpm2_cmds::verify::{self, QuoteError};
 use tpm2_cmds::{Failure, PcrBank, Tpm};
+use tpm2_tests::attest::{marshaled, quote_sha256};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::peer::Peer;
 use tpm2_wire::{
@@ -38,10 +39,6 @@ fn left_behind<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize {
     n
 }
 
-fn sha256_pcrs(indices: &[u32]) -> PcrBitmap {
-    PcrBitmap::of(indices)
-}
-
 #[test]
 fn an_ak_under_the_ek_has_the_name_computed_locally_and_its_quote_verifies() {
     let mut tpm = tpm();
@@ -67,28 +64,12 @@ fn an_ak_under_the_ek_has_the_name_computed_locally_and_its_quote_verifies() {
         );
 
         // A quote of PCRs 0..=7 and 16 with a fresh nonce verifies against a whole-bank read.
-        let bitmap = sha256_pcrs(&[0, 1, 2, 3, 4, 5, 6, 7, 16]);
-        let selection = [PcrSelection::new(AlgId::SHA256, &bitmap)];
+        let bitmap = PcrBitmap::of(&[0, 1, 2, 3, 4, 5, 6, 7, 16]);
         let nonce = rand::random::<[u8; 32]>();
-        let quote = ak_guard
-            .quote(
-                ak.handle,
-                Auth::EMPTY,
-                Data::new(&nonce).unwrap(),
-                SigScheme::NULL,
-                &PcrSelectionList::new(&selection).unwrap(),
-            )
-            .unwrap();
-        let quoted = quote.bytes.as_bytes().to_vec();
-        let signature = quote.signature;
-        let mut sig_bytes = [0u8; 600];
-        let mut w = tpm2_wire::Writer::new(&mut sig_bytes);
-        tpm2_wire::Marshal::marshal(&signature, &mut w).unwrap();
-        let sig_len = w.position();
+        let (quoted, sig_bytes) = quote_sha256(&mut ak_guard, ak.handle, &nonce, &bitmap);
         let bank = ak_guard.pcr_read_bank(AlgId::SHA256).unwrap();
         assert!(bank.is_complete(), "all 24 SHA-256 PCRs read");
-        let signature =
-            <tpm2_wire::Signature as Unmarshal>::from_bytes(&sig_bytes[..sig_len]).unwrap();
+        let signature = <tpm2_wire::Signature as Unmarshal>::from_bytes(&sig_bytes).unwrap();
         let attest = verify::verify_quote(
             &public,
             &quoted,
@@ -153,14 +134,7 @@ fn a_credential_made_in_software_is_released_only_for_the_ak_it_names() {
     for ek_template in [RSA_2048_TEMPLATE, ECC_P256_TEMPLATE] {
         let created = tpm.create_ek(&ek_template, Auth::EMPTY).unwrap();
         let ek = created.handle;
-        let ek_public_bytes = {
-            let mut buf = vec![0u8; 1024];
-            let mut w = tpm2_wire::Writer::new(&mut buf);
-            tpm2_wire::Marshal::marshal(&created.public, &mut w).unwrap();
-            let n = w.position();
-            buf.truncate(n);
-            buf
-        };
+        let ek_public_bytes = marshaled(&created.public);
         let ek_public = <Public as Unmarshal>::from_bytes(&ek_public_bytes).unwrap();
         let mut ek_guard = tpm.flushing(ek);
         let ak = ek_guard
@@ -220,12 +194,7 @@ fn srk_and_ak<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> (Handle, Handle, 
     let loaded = tpm
         .create_loaded(srk, Auth::EMPTY, &AK_ECC_P256, &SensitiveCreate::default())
         .unwrap();
-    let mut buf = vec![0u8; 512];
-    let mut w = tpm2_wire::Writer::new(&mut buf);
-    tpm2_wire::Marshal::marshal(&loaded.public, &mut w).unwrap();
-    let n = w.position();
-    buf.truncate(n);
-    (srk, loaded.handle, buf)
+    (srk, loaded.handle, marshaled(&loaded.public))
 }
 
 #[test]
@@ -322,11 +291,7 @@ fn a_saved_context_loads_back_with_its_name_and_the_clock_reads() {
     // object slots; saving is how a caller frees one).
     let name_before = srk_guard.read_public(ak).unwrap().name.as_bytes().to_vec();
     let saved = srk_guard.context_save(ak).unwrap();
-    let mut saved_bytes = vec![0u8; 4096];
-    let mut w = tpm2_wire::Writer::new(&mut saved_bytes);
-    tpm2_wire::Marshal::marshal(&saved, &mut w).unwrap();
-    let n = w.position();
-    saved_bytes.truncate(n);
+    let saved_bytes = marshaled(&saved);
     srk_guard.flush_context(ak).unwrap();
     let saved = <tpm2_wire::Context as Unmarshal>::from_bytes(&saved_bytes).unwrap();
     let again = srk_guard.context_load(&saved).unwrap();

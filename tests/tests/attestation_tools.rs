@@ -12,12 +12,13 @@ use tpm2_cmds::host::Swtpm;
 use tpm2_cmds::templates::AK_RSA_2048;
 use tpm2_cmds::verify::{self, QuoteError};
 use tpm2_cmds::{PcrBank, Tpm};
+use tpm2_tests::attest::{marshaled, quote_sha256};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::qemu::{fresh_dir, require_program};
 use tpm2_tests::swtpm::SwtpmServer;
 use tpm2_wire::{
-    AlgId, Auth, Data, EncryptedSecret, IdObject, Marshal, PcrBitmap, PcrSelection,
-    PcrSelectionList, Public, SigScheme, Signature, Tpm2b, Unmarshal, Writer,
+    AlgId, Auth, EncryptedSecret, IdObject, PcrBitmap, PcrSelection, Public, Signature, Tpm2b,
+    Unmarshal,
 };
 
 const QUOTED: [u32; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 16];
@@ -51,15 +52,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-fn marshaled<T: Marshal>(value: &T) -> Vec<u8> {
-    let mut buf = vec![0u8; 4096];
-    let mut w = Writer::new(&mut buf);
-    value.marshal(&mut w).unwrap();
-    let n = w.position();
-    buf.truncate(n);
-    buf
 }
 
 /// tpm2-tools' credential file: magic, version, then the TPM2B_ID_OBJECT and the
@@ -141,18 +133,9 @@ fn a_library_quote_passes_tpm2_checkquote_and_a_wrong_nonce_does_not() {
         let public = ak.blob.public().unwrap();
         std::fs::write(dir.join("ak.pem"), verify::spki_pem(&public).unwrap()).unwrap();
         let bitmap = PcrBitmap::of(&QUOTED);
-        let selection = [PcrSelection::new(AlgId::SHA256, &bitmap)];
-        let quote = ak_guard
-            .quote(
-                ak.handle,
-                Auth::EMPTY,
-                Data::new(&nonce).unwrap(),
-                SigScheme::NULL,
-                &PcrSelectionList::new(&selection).unwrap(),
-            )
-            .unwrap();
-        std::fs::write(dir.join("quote.msg"), quote.bytes.as_bytes()).unwrap();
-        std::fs::write(dir.join("quote.sig"), marshaled(&quote.signature)).unwrap();
+        let (quoted, signature) = quote_sha256(&mut ak_guard, ak.handle, &nonce, &bitmap);
+        std::fs::write(dir.join("quote.msg"), quoted).unwrap();
+        std::fs::write(dir.join("quote.sig"), signature).unwrap();
         let bank = ak_guard.pcr_read_bank(AlgId::SHA256).unwrap();
         std::fs::write(dir.join("quote.pcrs"), tools_pcrs_file(&bank, bitmap)).unwrap();
         let mut moved = bank.clone();

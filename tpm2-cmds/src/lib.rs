@@ -62,6 +62,7 @@ mod flush;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod host;
+mod owned;
 pub mod provision;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
@@ -81,6 +82,7 @@ pub use commands::{
 };
 pub use error::{Error, Failure, TemplateField, TpmError};
 pub use flush::Flushing;
+pub use owned::OwnedBytes;
 pub use provision::{
     Outcome, ProvisionConfig, ProvisionError, ProvisionReport, Step, TemplateSource, Withheld,
 };

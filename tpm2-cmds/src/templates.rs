@@ -49,29 +49,41 @@ const ECC_UNIQUE: EccPoint<'static> = match EccParameter::new(ZEROS.split_at(32)
     },
 };
 
-const fn rsa(
+/// A SHA-256 object with `attributes` and no policy; a signing key's `unique` is left empty,
+/// a storage key's zero-filled (the Provisioning Guidance's SRK).
+const fn template(
     attributes: ObjectAttributes,
-    symmetric: SymDefObject,
-    scheme: Scheme,
+    parameters: PublicParameters<'static>,
 ) -> Public<'static> {
     Public {
         name_alg: AlgId::SHA256,
         attributes,
         auth_policy: Digest::EMPTY,
-        parameters: PublicParameters::Rsa {
-            parms: RsaParms {
-                symmetric,
-                scheme,
-                key_bits: 2048,
-                exponent: 0,
-            },
-            unique: if attributes.contains(ObjectAttributes::SIGN_ENCRYPT) {
-                PublicKeyRsa::EMPTY
-            } else {
-                RSA_UNIQUE
-            },
-        },
+        parameters,
     }
+}
+
+const fn signs(attributes: ObjectAttributes) -> bool {
+    attributes.contains(ObjectAttributes::SIGN_ENCRYPT)
+}
+
+const fn rsa(
+    attributes: ObjectAttributes,
+    symmetric: SymDefObject,
+    scheme: Scheme,
+) -> Public<'static> {
+    let parms = RsaParms {
+        symmetric,
+        scheme,
+        key_bits: 2048,
+        exponent: 0,
+    };
+    let unique = if signs(attributes) {
+        PublicKeyRsa::EMPTY
+    } else {
+        RSA_UNIQUE
+    };
+    template(attributes, PublicParameters::Rsa { parms, unique })
 }
 
 const fn ecc(
@@ -79,27 +91,18 @@ const fn ecc(
     symmetric: SymDefObject,
     scheme: Scheme,
 ) -> Public<'static> {
-    Public {
-        name_alg: AlgId::SHA256,
-        attributes,
-        auth_policy: Digest::EMPTY,
-        parameters: PublicParameters::Ecc {
-            parms: EccParms {
-                symmetric,
-                scheme,
-                curve: EccCurve::NIST_P256,
-                kdf: Scheme::NULL,
-            },
-            unique: if attributes.contains(ObjectAttributes::SIGN_ENCRYPT) {
-                EccPoint {
-                    x: EccParameter::EMPTY,
-                    y: EccParameter::EMPTY,
-                }
-            } else {
-                ECC_UNIQUE
-            },
-        },
-    }
+    let parms = EccParms {
+        symmetric,
+        scheme,
+        curve: EccCurve::NIST_P256,
+        kdf: Scheme::NULL,
+    };
+    let empty = EccPoint {
+        x: EccParameter::EMPTY,
+        y: EccParameter::EMPTY,
+    };
+    let unique = if signs(attributes) { empty } else { ECC_UNIQUE };
+    template(attributes, PublicParameters::Ecc { parms, unique })
 }
 
 /// The RSA 2048 AK: RSASSA with SHA-256, no symmetric algorithm, empty authPolicy (the

@@ -5,9 +5,8 @@
 use embedded_hal::delay::DelayNs;
 use rand_core::CryptoRng;
 use tpm2_wire::{Auth, EncryptedSecret, Handle, IdObject, Public, SensitiveCreate, Transport};
-use zeroize::Zeroize;
 
-use super::{InSession, NameBuf, SessionConfig, SessionType};
+use super::{InSession, NameBuf, SecretBuf, SessionConfig, SessionType};
 use crate::{Error, KeyBlob, Tpm};
 
 /// An AK created under the EK and loaded: flush `handle` when done.
@@ -29,28 +28,19 @@ impl Ak {
 }
 
 /// A secret ActivateCredential released, wiped on drop.
-pub struct ActivatedSecret {
-    bytes: [u8; 64],
-    len: usize,
-}
+pub struct ActivatedSecret(SecretBuf);
 
 impl ActivatedSecret {
     /// The secret.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
+        self.0.as_bytes()
     }
 }
 
 impl core::fmt::Debug for ActivatedSecret {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "ActivatedSecret({} secret bytes)", self.len)
-    }
-}
-
-impl Drop for ActivatedSecret {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
+        write!(f, "ActivatedSecret({} secret bytes)", self.as_bytes().len())
     }
 }
 
@@ -127,13 +117,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             credential,
             secret,
         )?;
-        let mut out = ActivatedSecret {
-            bytes: [0; 64],
-            len: digest.len().min(64),
-        };
-        for (d, s) in out.bytes.iter_mut().zip(digest.as_bytes()) {
-            *d = *s;
-        }
+        let out = ActivatedSecret(SecretBuf::new(digest.as_bytes()));
         crate::tpm::wipe(&mut session.buf);
         session.end()?;
         Ok(out)

@@ -177,42 +177,11 @@ impl core::fmt::Display for SessionError {
 }
 
 /// A Name kept for the length of one command (a handle, or nameAlg and digest).
-#[derive(Clone, Copy)]
-pub(crate) struct NameBuf {
-    bytes: [u8; 68],
-    len: usize,
-}
-
-impl core::fmt::Debug for NameBuf {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.as_bytes()
-            .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
+pub(crate) type NameBuf = crate::OwnedBytes<68>;
 
 impl NameBuf {
-    pub(crate) const EMPTY: Self = Self {
-        bytes: [0; 68],
-        len: 0,
-    };
-
-    pub(crate) fn new(bytes: &[u8]) -> Self {
-        let mut out = Self::EMPTY;
-        let len = bytes.len().min(out.bytes.len());
-        for (d, s) in out.bytes.iter_mut().zip(bytes) {
-            *d = *s;
-        }
-        out.len = len;
-        out
-    }
-
     pub(crate) fn of_handle(handle: Handle) -> Self {
         Self::new(&handle.0.to_be_bytes())
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 

@@ -482,8 +482,8 @@ impl<'a> EventLog<'a> {
             };
             mismatches.push(Mismatch {
                 pcr,
-                replayed: DigestBuf::from_slice(ours),
-                tpm: DigestBuf::from_slice(theirs),
+                replayed: DigestBuf::new(ours),
+                tpm: DigestBuf::new(theirs),
                 divergence,
             });
         }
@@ -519,19 +519,6 @@ fn spec_id(bytes: &[u8]) -> Option<Vec<(AlgId, u16)>> {
         algorithms.push((AlgId(u16_le(data, at)?), u16_le(data, at + 2)?));
     }
     Some(algorithms)
-}
-
-impl DigestBuf {
-    fn from_slice(bytes: &[u8]) -> Self {
-        let mut d = Self {
-            bytes: [0; 64],
-            len: bytes.len().min(64),
-        };
-        for (dst, src) in d.bytes.iter_mut().zip(bytes) {
-            *dst = *src;
-        }
-        d
-    }
 }
 
 /// Where the log and the TPM part for one PCR.
@@ -635,8 +622,7 @@ pub fn example_log() -> Vec<u8> {
         log.extend_from_slice(data);
     };
     record(0, EV_NO_ACTION, &[0; 32], b"StartupLocality\0\x00");
-    let separator =
-        hash(AlgId::SHA256, &[&[0, 0, 0, 0]]).unwrap_or(DigestBuf::from_slice(&[0; 32]));
+    let separator = hash(AlgId::SHA256, &[&[0, 0, 0, 0]]).unwrap_or(DigestBuf::new(&[0; 32]));
     record(7, 0x4, separator.as_bytes(), &[0, 0, 0, 0]);
     log
 }

@@ -67,45 +67,10 @@ impl fmt::Display for VerifyError {
 impl core::error::Error for VerifyError {}
 
 /// A digest of up to 64 bytes (any hash the verifier implements), owned.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct DigestBuf {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl DigestBuf {
-    /// The digest's bytes.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl fmt::Debug for DigestBuf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// Lowercase hex.
-impl fmt::Display for DigestBuf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_bytes()
-            .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
+pub type DigestBuf = crate::OwnedBytes<64>;
 
 fn finish<H: sha2::Digest>(h: H) -> DigestBuf {
-    let out = h.finalize();
-    let mut d = DigestBuf {
-        bytes: [0; 64],
-        len: out.len().min(64),
-    };
-    for (dst, src) in d.bytes.iter_mut().zip(out.iter()) {
-        *dst = *src;
-    }
-    d
+    DigestBuf::new(&h.finalize())
 }
 
 fn run<H: sha2::Digest>(parts: &[&[u8]]) -> DigestBuf {

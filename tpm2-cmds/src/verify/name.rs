@@ -4,41 +4,13 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 
 use tpm2_wire::{EccCurve, Marshal, Public, PublicParameters, Writer};
 
 use super::{VerifyError, hash};
 
 /// An object's Name, owned: nameAlg (2 bytes) then the digest of its public area.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct ObjectName {
-    bytes: [u8; 66],
-    len: usize,
-}
-
-impl ObjectName {
-    /// The Name's bytes, as the TPM returns them in a TPM2B_NAME.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl fmt::Debug for ObjectName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// Lowercase hex, as tpm2-tools prints a Name.
-impl fmt::Display for ObjectName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_bytes()
-            .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
+pub type ObjectName = crate::OwnedBytes<66>;
 
 /// The Name of `public` (TPM 2.0 Part 1 §16): nameAlg || H_nameAlg(TPMT_PUBLIC), computed
 /// here, so that a verifier need not trust the Name a TPM reports.
@@ -47,19 +19,14 @@ pub fn object_name(public: &Public<'_>) -> Result<ObjectName, VerifyError> {
     let mut w = Writer::new(&mut buf);
     public.marshal(&mut w)?;
     let digest = hash(public.name_alg, &[w.written()])?;
-    let mut name = ObjectName {
-        bytes: [0; 66],
-        len: 2 + digest.as_bytes().len(),
-    };
+    let mut name = [0u8; 66];
     let alg = public.name_alg.0.to_be_bytes();
-    for (d, s) in name
-        .bytes
-        .iter_mut()
-        .zip(alg.iter().chain(digest.as_bytes()))
-    {
+    for (d, s) in name.iter_mut().zip(alg.iter().chain(digest.as_bytes())) {
         *d = *s;
     }
-    Ok(name)
+    Ok(ObjectName::new(
+        name.get(..2 + digest.as_bytes().len()).unwrap_or_default(),
+    ))
 }
 
 /// The public key of `public` (RSA, or ECC NIST P-256) as a DER SubjectPublicKeyInfo, the
