@@ -180,26 +180,31 @@ fn a_library_quote_passes_tpm2_checkquote_and_a_wrong_nonce_does_not() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn a_tpm2_quote_passes_the_library_verifier_and_the_ak_name_is_computed_alike() {
+/// An AK of `alg` signing with `scheme`, made by tpm2_createak: its Name and its public key
+/// (tpm2_readpublic's PEM) come out alike from the library, and a tpm2_quote by it verifies.
+fn tools_quote_verified(alg: &str, scheme: &str) {
     let swtpm = SwtpmServer::start().unwrap_or_else(|e| panic!("{e}"));
     let dir = fresh_dir("attest-tpm2-quote").unwrap();
     tool(
         &swtpm,
         &dir,
         "tpm2_createek",
-        &["-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub"],
+        &["-c", "ek.ctx", "-G", alg, "-u", "ek.pub"],
     );
     let createak = [
-        "-C", "ek.ctx", "-c", "ak.ctx", "-G", "rsa", "-g", "sha256", "-s", "rsassa",
+        "-C", "ek.ctx", "-c", "ak.ctx", "-G", alg, "-g", "sha256", "-s", scheme,
     ];
     let mut args = createak.to_vec();
     args.extend(["-u", "ak.pub", "-n", "ak.name"]);
     tool(&swtpm, &dir, "tpm2_createak", &args);
     tool(&swtpm, &dir, "tpm2_flushcontext", &["-t"]);
+    let readpublic = ["-c", "ak.ctx", "-f", "pem", "-o", "ak.pem"];
+    tool(&swtpm, &dir, "tpm2_readpublic", &readpublic);
+    tool(&swtpm, &dir, "tpm2_flushcontext", &["-t"]);
     let nonce = "a5a5a5a5deadbeef0011";
     let quote = ["-c", "ak.ctx", "-l", PCR_LIST, "-q", nonce, "-g", "sha256"];
     let mut args = quote.to_vec();
+    args.extend(["--scheme", scheme]);
     args.extend(["-m", "quote.msg", "-s", "quote.sig", "-o", "quote.pcrs"]);
     tool(&swtpm, &dir, "tpm2_quote", &args);
     tool(&swtpm, &dir, "tpm2_flushcontext", &["-t"]);
@@ -208,6 +213,12 @@ fn a_tpm2_quote_passes_the_library_verifier_and_the_ak_name_is_computed_alike() 
     let public = Tpm2b::<Public>::from_bytes(&ak_pub).unwrap().0;
     let name = std::fs::read(dir.join("ak.name")).unwrap();
     assert_eq!(verify::object_name(&public).unwrap().as_bytes(), name);
+    let pem = std::fs::read_to_string(dir.join("ak.pem")).unwrap();
+    assert_eq!(
+        verify::spki_pem(&public).unwrap().trim(),
+        pem.trim(),
+        "{alg} SPKI"
+    );
 
     let msg = std::fs::read(dir.join("quote.msg")).unwrap();
     let sig = std::fs::read(dir.join("quote.sig")).unwrap();
@@ -224,7 +235,7 @@ fn a_tpm2_quote_passes_the_library_verifier_and_the_ak_name_is_computed_alike() 
         &nonce_bytes,
         core::slice::from_ref(&bank),
     )
-    .unwrap_or_else(|e| panic!("tpm2_quote output refused: {e}"));
+    .unwrap_or_else(|e| panic!("{alg}/{scheme} tpm2_quote output refused: {e}"));
     assert_eq!(attest.extra_data.as_bytes(), nonce_bytes);
     assert_eq!(
         verify::verify_quote(
@@ -237,6 +248,13 @@ fn a_tpm2_quote_passes_the_library_verifier_and_the_ak_name_is_computed_alike() 
         Err(QuoteError::NonceMismatch)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tpm2_quotes_by_rsassa_rsapss_and_ecdsa_aks_pass_the_library_verifier() {
+    for (alg, scheme) in [("rsa", "rsassa"), ("rsa", "rsapss"), ("ecc", "ecdsa")] {
+        tools_quote_verified(alg, scheme);
+    }
 }
 
 #[test]
