@@ -1,13 +1,17 @@
 //! Every command's response parsing, fed fuzzer bytes as the TPM's answers: one frame per
 //! command, so that the multi-command flows (paging, chunked NV reads, EK provisioning)
-//! reach their later steps with a different answer at each.
+//! reach their later steps with a different answer at each. The attestation commands
+//! (Create, Load, Quote, Certify, ActivateCredential, contexts, whole-bank PCR reads) too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::templates::AK_RSA_2048;
 use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
 use tpm2_fuzz::{Instant, Script};
-use tpm2_wire::{AlgId, Auth, Capability, Handle, PcrSelection, PcrSelectionList, StartupType};
+use tpm2_wire::{
+    AlgId, Auth, Capability, Data, Handle, PcrSelection, PcrSelectionList, SigScheme, StartupType,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rsp)) = data.split_first() else {
@@ -19,7 +23,18 @@ fuzz_target!(|data: &[u8]| {
         select: &[0xFF, 0xFF, 0xFF],
     }];
     let selection = PcrSelectionList::new(&select).unwrap();
-    match which % 16 {
+    let creation = tpm2_wire::CreationTicket {
+        hierarchy: Handle::OWNER,
+        digest: tpm2_wire::Digest::EMPTY,
+    };
+    let context = tpm2_wire::Context {
+        sequence: 1,
+        saved_handle: Handle(0x8000_0000),
+        hierarchy: Handle::OWNER,
+        blob: tpm2_wire::ContextData::EMPTY,
+    };
+    let ak = (Handle(0x8000_0001), Auth::EMPTY);
+    match which % 28 {
         0 => drop(tpm.startup(StartupType::CLEAR)),
         1 => drop(tpm.get_test_result()),
         2 => drop(tpm.get_random(32)),
@@ -43,9 +58,53 @@ fuzz_target!(|data: &[u8]| {
             lockout_auth: Some(Auth::EMPTY),
             ..ProvisionConfig::rsa()
         })),
-        _ => {
+        16 => drop(tpm.create(
+            Handle(0x8000_0000),
+            Auth::EMPTY,
+            &AK_RSA_2048,
+            &Default::default(),
+        )),
+        17 => drop(tpm.load(
+            Handle(0x8000_0000),
+            Auth::EMPTY,
+            tpm2_wire::Private::EMPTY,
+            &AK_RSA_2048,
+        )),
+        18 => drop(tpm.create_loaded(
+            Handle::OWNER,
+            Auth::EMPTY,
+            &AK_RSA_2048,
+            &Default::default(),
+        )),
+        19 => drop(tpm.quote(ak.0, ak.1, Data::EMPTY, SigScheme::NULL, &selection)),
+        20 => drop(tpm.certify(ak, ak, Data::EMPTY, SigScheme::NULL)),
+        21 => drop(tpm.certify_creation(
+            ak,
+            ak.0,
+            Data::EMPTY,
+            (tpm2_wire::Digest::EMPTY, &creation),
+            SigScheme::NULL,
+        )),
+        22 => drop(tpm.sign(
+            ak,
+            tpm2_wire::Digest::EMPTY,
+            SigScheme::NULL,
+            &tpm2_wire::HashcheckTicket::NULL,
+        )),
+        23 => drop(tpm.read_clock()),
+        24 => drop(tpm.activate_credential(
+            ak,
+            (Handle(0x8000_0000), Auth::EMPTY),
+            tpm2_wire::IdObject::EMPTY,
+            tpm2_wire::EncryptedSecret::EMPTY,
+        )),
+        25 => drop(tpm.context_save(ak.0)),
+        26 => drop(tpm.context_load(&context)),
+        27 => drop(tpm.pcr_read_bank(AlgId::SHA256)),
+        15 => {
             let mut dst = [0u8; 3000];
             drop(tpm.nv_read_into(Handle::OWNER, Auth::EMPTY, Handle(0x0150_0000), 0, &mut dst));
         }
+        _ => {}
     }
 });

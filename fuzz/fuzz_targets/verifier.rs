@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         let bank = PcrBank::new(AlgId::SHA256);
         let verified = verify::verify_quote(&public, quoted, &signature, b"nonce", &[bank]);
         assert!(verified.is_err(), "a made-up quote verified");
-        let _ = verify::make_credential(&public, b"\x00\x0bname", b"secret", &mut Counter::default());
+        let _ =
+            verify::make_credential(&public, b"\x00\x0bname", b"secret", &mut Counter::default());
     }
 });

@@ -135,6 +135,7 @@ fn capture_fuzz_seed_corpus() {
     save(13, &mut tpm);
     let _ = tpm.provision_ek(&ProvisionConfig::rsa());
     save(14, &mut tpm);
+    capture_attestation(&mut tpm, &save);
     let mssim_rsp = {
         let _ = tpm.get_random(16);
         tpm.transport_mut().frames.pop().unwrap_or_default()
@@ -142,6 +143,64 @@ fn capture_fuzz_seed_corpus() {
     drop(tpm);
 
     capture_register_and_static_seeds(&mssim_rsp);
+}
+
+/// The attestation commands' answers: an AK under an SRK created, loaded, quoting,
+/// certifying itself, saved and loaded back; the clock; a whole bank; an AK created and
+/// loaded at once.
+fn capture_attestation(
+    tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>,
+    save: &dyn Fn(u8, &mut Tpm<Recording<Libtpms>, VirtualClock>),
+) {
+    use tpm2_cmds::templates::{AK_RSA_2048, SRK_RSA_2048};
+    use tpm2_wire::{Data, SensitiveCreate, SigScheme};
+    let srk = tpm
+        .create_primary(
+            Handle::OWNER,
+            Auth::EMPTY,
+            &SRK_RSA_2048,
+            &SensitiveCreate::default(),
+            Data::EMPTY,
+            &PcrSelectionList::empty(),
+        )
+        .unwrap()
+        .handle;
+    tpm.transport_mut().frames.clear();
+    let blob = tpm
+        .create(srk, Auth::EMPTY, &AK_RSA_2048, &SensitiveCreate::default())
+        .map(|c| tpm2_cmds::KeyBlob::of(&c).unwrap())
+        .unwrap();
+    save(16, tpm);
+    let ak = tpm
+        .load(srk, Auth::EMPTY, blob.private(), &blob.public().unwrap())
+        .unwrap()
+        .handle;
+    save(17, tpm);
+    let select = [PcrSelection {
+        hash: AlgId::SHA256,
+        select: &[0xFF, 0xFF, 0xFF],
+    }];
+    let selection = PcrSelectionList::new(&select).unwrap();
+    let _ = tpm.quote(ak, Auth::EMPTY, Data::EMPTY, SigScheme::NULL, &selection);
+    save(19, tpm);
+    let signer = (ak, Auth::EMPTY);
+    let _ = tpm.certify(signer, signer, Data::EMPTY, SigScheme::NULL);
+    save(20, tpm);
+    let _ = tpm.read_clock();
+    save(23, tpm);
+    let _ = tpm.context_save(ak);
+    save(25, tpm);
+    let _ = tpm.pcr_read_bank(AlgId::SHA256);
+    save(27, tpm);
+    tpm.flush_context(ak).unwrap();
+    tpm.transport_mut().frames.clear();
+    let loaded = tpm.create_loaded(srk, Auth::EMPTY, &AK_RSA_2048, &SensitiveCreate::default());
+    let loaded = loaded.map(|l| l.handle);
+    save(18, tpm);
+    for handle in [loaded.ok(), Some(srk)].into_iter().flatten() {
+        tpm.flush_context(handle).unwrap();
+    }
+    tpm.transport_mut().frames.clear();
 }
 
 /// The tis, crb, commands, rc and mssim seeds.
