@@ -145,13 +145,13 @@ fn capture_fuzz_seed_corpus() {
     capture_register_and_static_seeds(&mssim_rsp);
 }
 
+/// The client whose answers are recorded.
+type Recorded = Tpm<Recording<Libtpms>, VirtualClock>;
+
 /// The attestation commands' answers: an AK under an SRK created, loaded, quoting,
 /// certifying itself, saved and loaded back; the clock; a whole bank; an AK created and
 /// loaded at once.
-fn capture_attestation(
-    tpm: &mut Tpm<Recording<Libtpms>, VirtualClock>,
-    save: &dyn Fn(u8, &mut Tpm<Recording<Libtpms>, VirtualClock>),
-) {
+fn capture_attestation(tpm: &mut Recorded, save: &dyn Fn(u8, &mut Recorded)) {
     use tpm2_cmds::templates::{AK_RSA_2048, SRK_RSA_2048};
     use tpm2_wire::{Data, SensitiveCreate, SigScheme};
     let srk = tpm
