@@ -195,8 +195,12 @@ fn quote(
         verified = Signature::from_bytes(&signature)
             .map_err(QuoteError::Malformed)
             .and_then(|s| {
-                verify::verify_quote(ak_public, &quoted, &s, &nonce, core::slice::from_ref(&bank))
-                    .map(|a| a.clock_info)
+                let expected = verify::Expected {
+                    nonce: &nonce,
+                    selection: &[PcrSelection::new(AlgId::SHA256, &PcrBitmap::ALL)],
+                    pcrs: core::slice::from_ref(&bank),
+                };
+                verify::verify_quote(ak_public, &quoted, &s, &expected).map(|a| a.clock_info)
             });
         if verified != Err(QuoteError::PcrDigestMismatch) {
             break;

@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use tpm2_cmds::PcrBank;
 use tpm2_cmds::verify::{self, eventlog::EventLog};
 use tpm2_fuzz::Counter;
-use tpm2_wire::{AlgId, Public, Reader, Signature, Unmarshal};
+use tpm2_wire::{AlgId, PcrBitmap, PcrSelection, Public, Reader, Signature, Unmarshal};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -41,7 +41,12 @@ fuzz_target!(|data: &[u8]| {
         };
         let quoted = r.peek_rest();
         let bank = PcrBank::new(AlgId::SHA256);
-        let verified = verify::verify_quote(&public, quoted, &signature, b"nonce", &[bank]);
+        let expected = verify::Expected {
+            nonce: b"nonce",
+            selection: &[PcrSelection::new(AlgId::SHA256, &PcrBitmap::ALL)],
+            pcrs: &[bank],
+        };
+        let verified = verify::verify_quote(&public, quoted, &signature, &expected);
         assert!(verified.is_err(), "a made-up quote verified");
         let _ =
             verify::make_credential(&public, b"\x00\x0bname", b"secret", &mut Counter::default());

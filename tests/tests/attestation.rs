@@ -6,7 +6,7 @@
 
 use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
 use tpm2_cmds::templates::{AK_ECC_P256, AK_RSA_2048, SRK_ECC_P256};
-use tpm2_cmds::verify::{self, QuoteError};
+use tpm2_cmds::verify::{self, Expected, QuoteError};
 use tpm2_cmds::{Failure, PcrBank, Tpm};
 use tpm2_tests::attest::{marshaled, quote_sha256};
 use tpm2_tests::delay::VirtualClock;
@@ -70,52 +70,58 @@ fn an_ak_under_the_ek_has_the_name_computed_locally_and_its_quote_verifies() {
         let bank = ak_guard.pcr_read_bank(AlgId::SHA256).unwrap();
         assert!(bank.is_complete(), "all 24 SHA-256 PCRs read");
         let signature = <tpm2_wire::Signature as Unmarshal>::from_bytes(&sig_bytes).unwrap();
-        let attest = verify::verify_quote(
-            &public,
-            &quoted,
-            &signature,
-            &nonce,
-            core::slice::from_ref(&bank),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let selection = [PcrSelection::new(AlgId::SHA256, &bitmap)];
+        let banks = [bank.clone()];
+        let expected = Expected {
+            nonce: &nonce,
+            selection: &selection,
+            pcrs: &banks,
+        };
+        let check = |quoted: &[u8], expected: &Expected<'_>| {
+            verify::verify_quote(&public, quoted, &signature, expected).map(drop)
+        };
+        let attest = verify::verify_quote(&public, &quoted, &signature, &expected)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(attest.attested, Attested::Quote { .. }));
         assert_eq!(attest.qualified_signer.as_bytes().len(), 34);
 
         // Each thing a verifier checks is refused when it is wrong.
-        let other_nonce = [0u8; 32];
-        assert_eq!(
-            verify::verify_quote(
-                &public,
-                &quoted,
-                &signature,
-                &other_nonce,
-                core::slice::from_ref(&bank)
-            ),
-            Err(QuoteError::NonceMismatch)
-        );
+        let other_nonce = Expected {
+            nonce: &[0u8; 32],
+            ..expected
+        };
+        assert_eq!(check(&quoted, &other_nonce), Err(QuoteError::NonceMismatch));
         let mut tampered = quoted.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
+        assert_eq!(check(&tampered, &expected), Err(QuoteError::BadSignature));
+        let fewer = PcrBitmap::of(&[0, 1, 2, 3, 4, 5, 6, 7, 16, 17]);
+        let asked_more = [PcrSelection::new(AlgId::SHA256, &fewer)];
+        let asked_more = Expected {
+            selection: &asked_more,
+            ..expected
+        };
         assert_eq!(
-            verify::verify_quote(
-                &public,
-                &tampered,
-                &signature,
-                &nonce,
-                core::slice::from_ref(&bank)
-            ),
-            Err(QuoteError::BadSignature)
+            check(&quoted, &asked_more),
+            Err(QuoteError::SelectionMismatch)
         );
         let mut moved = bank.clone();
         moved.set(16, &[0x42; 32]);
-        assert_eq!(
-            verify::verify_quote(&public, &quoted, &signature, &nonce, &[moved]),
-            Err(QuoteError::PcrDigestMismatch)
-        );
+        let moved = [moved];
+        let moved = Expected {
+            pcrs: &moved,
+            ..expected
+        };
+        assert_eq!(check(&quoted, &moved), Err(QuoteError::PcrDigestMismatch));
         let mut partial = PcrBank::new(AlgId::SHA256);
         partial.set(0, bank.get(0).unwrap());
+        let partial = [partial];
+        let partial = Expected {
+            pcrs: &partial,
+            ..expected
+        };
         assert_eq!(
-            verify::verify_quote(&public, &quoted, &signature, &nonce, &[partial]),
+            check(&quoted, &partial),
             Err(QuoteError::MissingPcr {
                 bank: AlgId::SHA256,
                 index: 1

@@ -10,7 +10,7 @@ use std::process::Command;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_cmds::host::Swtpm;
 use tpm2_cmds::templates::AK_RSA_2048;
-use tpm2_cmds::verify::{self, QuoteError};
+use tpm2_cmds::verify::{self, Expected, QuoteError};
 use tpm2_cmds::{PcrBank, Tpm};
 use tpm2_tests::attest::{marshaled, quote_sha256};
 use tpm2_tests::delay::VirtualClock;
@@ -228,23 +228,23 @@ fn tools_quote_verified(alg: &str, scheme: &str) {
         .step_by(2)
         .map(|i| u8::from_str_radix(&nonce[i..i + 2], 16).unwrap())
         .collect();
-    let attest = verify::verify_quote(
-        &public,
-        &msg,
-        &signature,
-        &nonce_bytes,
-        core::slice::from_ref(&bank),
-    )
-    .unwrap_or_else(|e| panic!("{alg}/{scheme} tpm2_quote output refused: {e}"));
+    let bitmap = PcrBitmap::of(&QUOTED);
+    let selection = [PcrSelection::new(AlgId::SHA256, &bitmap)];
+    let banks = [bank];
+    let expected = Expected {
+        nonce: &nonce_bytes,
+        selection: &selection,
+        pcrs: &banks,
+    };
+    let attest = verify::verify_quote(&public, &msg, &signature, &expected)
+        .unwrap_or_else(|e| panic!("{alg}/{scheme} tpm2_quote output refused: {e}"));
     assert_eq!(attest.extra_data.as_bytes(), nonce_bytes);
+    let another = Expected {
+        nonce: b"another",
+        ..expected
+    };
     assert_eq!(
-        verify::verify_quote(
-            &public,
-            &msg,
-            &signature,
-            b"another",
-            core::slice::from_ref(&bank)
-        ),
+        verify::verify_quote(&public, &msg, &signature, &another).map(drop),
         Err(QuoteError::NonceMismatch)
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -23,7 +23,7 @@ mod quote;
 
 pub use credential::{Credential, make_credential};
 pub use name::{ObjectName, object_name, spki_der, spki_pem};
-pub use quote::{QuoteError, verify_quote};
+pub use quote::{Expected, QuoteError, verify_quote};
 
 use core::fmt;
 

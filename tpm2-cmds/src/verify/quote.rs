@@ -3,9 +3,10 @@
 
 extern crate alloc;
 
+use alloc::vec::Vec;
 use core::fmt;
 
-use tpm2_wire::{AlgId, Attest, Attested, Public, Signature, Tag, Unmarshal};
+use tpm2_wire::{AlgId, Attest, Attested, PcrSelection, Public, Signature, Tag, Unmarshal};
 
 use super::name::{left_pad, p256_key};
 use super::{VerifyError, hash, same};
@@ -26,6 +27,9 @@ pub enum QuoteError {
     BadSignature,
     /// extraData is not the verifier's nonce: a replayed or foreign quote.
     NonceMismatch,
+    /// The quote covers other PCRs than the verifier asked for (fewer: a PCR left out of
+    /// the quote goes unchecked).
+    SelectionMismatch,
     /// The quote covers a PCR whose value the verifier was not given.
     MissingPcr {
         /// The bank.
@@ -48,6 +52,9 @@ impl fmt::Display for QuoteError {
             Self::SchemeMismatch(alg) => write!(f, "signature scheme {alg} does not fit the key"),
             Self::BadSignature => f.write_str("the signature does not verify with the AK"),
             Self::NonceMismatch => f.write_str("the quote's nonce is not the one sent"),
+            Self::SelectionMismatch => {
+                f.write_str("the quote covers other PCRs than the ones asked for")
+            }
             Self::MissingPcr { bank, index } => {
                 write!(f, "no value was given for quoted PCR {bank}:{index}")
             }
@@ -61,27 +68,46 @@ impl fmt::Display for QuoteError {
 
 impl core::error::Error for QuoteError {}
 
-/// Checks a Quote made by the AK `ak` (its public area) over `nonce`: `quoted` is the
-/// TPMS_ATTEST exactly as signed (the TPM2B_ATTEST's bytes), `signature` the TPMT_SIGNATURE,
-/// and `pcrs` the PCR values of each quoted bank (as read with
-/// [`Tpm::pcr_read_bank`](crate::Tpm::pcr_read_bank) or sent by the attester).
+/// What the verifier expects of a Quote.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The nonce it sent (qualifyingData).
+    pub nonce: &'a [u8],
+    /// The PCRs it asked to be quoted.
+    pub selection: &'a [PcrSelection<'a>],
+    /// The PCR values of each quoted bank (as read with
+    /// [`Tpm::pcr_read_bank`](crate::Tpm::pcr_read_bank) or sent by the attester).
+    pub pcrs: &'a [PcrBank],
+}
+
+/// The (bank, PCR) pairs of a selection, sorted.
+fn pairs<'s>(selections: impl Iterator<Item = PcrSelection<'s>>) -> Vec<(u16, u32)> {
+    let mut out: Vec<(u16, u32)> = selections
+        .flat_map(|s| s.indices().map(move |i| (s.hash.0, i)))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Checks a Quote made by the AK `ak` (its public area): `quoted` is the TPMS_ATTEST exactly
+/// as signed (the TPM2B_ATTEST's bytes), `signature` the TPMT_SIGNATURE.
 ///
 /// Checks the signature (RSASSA, RSA-PSS with any salt length, or ECDSA P-256) over
-/// H(quoted), the magic and type, the nonce, and pcrDigest = H(the selected values, banks in
-/// list order, PCRs ascending) with the signature's hash. Returns the decoded statement.
+/// H(quoted), the magic and type, the nonce, that the PCRs quoted are the ones asked for, and
+/// pcrDigest = H(the selected values, banks in list order, PCRs ascending) with the
+/// signature's hash. Returns the decoded statement.
 pub fn verify_quote<'q>(
     ak: &Public<'_>,
     quoted: &'q [u8],
     signature: &Signature<'_>,
-    nonce: &[u8],
-    pcrs: &[PcrBank],
+    expected: &Expected<'_>,
 ) -> Result<Attest<'q>, QuoteError> {
     let attest = Attest::from_bytes(quoted).map_err(QuoteError::Malformed)?;
     if attest.kind != Tag::ATTEST_QUOTE {
         return Err(QuoteError::NotAQuote(attest.kind));
     }
     let hash_alg = check_signature(ak, quoted, signature)?;
-    if !same(attest.extra_data.as_bytes(), nonce) {
+    if !same(attest.extra_data.as_bytes(), expected.nonce) {
         return Err(QuoteError::NonceMismatch);
     }
     let Attested::Quote {
@@ -91,9 +117,12 @@ pub fn verify_quote<'q>(
     else {
         return Err(QuoteError::NotAQuote(attest.kind));
     };
-    let mut values = alloc::vec::Vec::new();
+    if pairs(pcr_select.iter()) != pairs(expected.selection.iter().copied()) {
+        return Err(QuoteError::SelectionMismatch);
+    }
+    let mut values = Vec::new();
     for selection in &pcr_select {
-        let bank = pcrs.iter().find(|b| b.bank == selection.hash);
+        let bank = expected.pcrs.iter().find(|b| b.bank == selection.hash);
         for index in selection.indices() {
             let value = bank
                 .and_then(|b| b.get(index))
