@@ -64,6 +64,10 @@ fn wipe_unanswered(buf: &mut [u8], secrets: &[Option<core::ops::Range<usize>>; 2
     }
 }
 
+/// What writes a command's handles, authorizations and parameters.
+pub(crate) type Build<'b> = dyn for<'c, 'w> Fn(&'c mut CommandWriter<'w>) -> Result<&'c mut CommandWriter<'w>, WireError>
+    + 'b;
+
 /// A TPM 2.0 reached through a [`Transport`], with a command/response buffer of `N` bytes
 /// (4096 by default, the PC Client maximum).
 ///
@@ -140,8 +144,18 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             &'c mut CommandWriter<'w>,
         ) -> Result<&'c mut CommandWriter<'w>, WireError>,
     ) -> Result<Response<'_>, Error<T::Error>> {
+        // One body for every command: the closures differ, the transaction does not.
+        self.transaction(code, response_handles, &build)
+    }
+
+    fn transaction(
+        &mut self,
+        code: CommandCode,
+        response_handles: usize,
+        build: &Build<'_>,
+    ) -> Result<Response<'_>, Error<T::Error>> {
         #[cfg(feature = "sessions")]
-        let plan = self.session_plan(code, &build)?;
+        let plan = self.session_plan(code, build)?;
         #[cfg(feature = "sessions")]
         let mut sealed = None;
         let mut attempt: u8 = 0;

@@ -44,9 +44,7 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
     pub(crate) fn session_plan(
         &mut self,
         code: CommandCode,
-        build: &impl for<'c, 'w> Fn(
-            &'c mut CommandWriter<'w>,
-        ) -> Result<&'c mut CommandWriter<'w>, WireError>,
+        build: &crate::tpm::Build<'_>,
     ) -> Result<Option<Plan>, crate::Error<T::Error>> {
         if self.sessions.is_empty() {
             return Ok(None);
