@@ -107,6 +107,10 @@ pub(crate) fn report() -> Result<(), String> {
             .find(|(n, _)| n == ".text")
             .map_or(0, |s| s.1);
         if i == 0 {
+            println!("  the 15 largest functions (bytes):");
+            for (size, name) in largest_functions(&elf, 15).unwrap_or_default() {
+                println!("  {size:>7}  {name}");
+            }
             println!(
                 "  .text {text} bytes = {}.{:02} KiB of the {} KiB budget ({})",
                 text / 1024,
@@ -161,8 +165,8 @@ fn section_table(elf: &[u8]) -> Option<Vec<Section>> {
         .collect()
 }
 
-/// Stack frame sizes by function name, from `-Z emit-stack-sizes`' `.stack_sizes` section.
-fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
+/// The image's functions: address (Thumb bit cleared) to (demangled name, size in bytes).
+fn functions(elf: &[u8]) -> Option<std::collections::HashMap<u64, (String, u64)>> {
     let table = section_table(elf)?;
     let find = |n: &str| {
         table
@@ -186,10 +190,37 @@ fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
             let name = String::from_utf8_lossy(&name).into_owned();
             names.insert(
                 le(entry, 4, 4)? & !1,
-                format!("{:#}", rustc_demangle::demangle(&name)),
+                (
+                    format!("{:#}", rustc_demangle::demangle(&name)),
+                    le(entry, 8, 4)?,
+                ),
             );
         }
     }
+    Some(names)
+}
+
+/// The `n` largest functions of the image, by size.
+fn largest_functions(elf: &[u8], n: usize) -> Option<Vec<(u64, String)>> {
+    let mut all: Vec<(u64, String)> = functions(elf)?
+        .into_values()
+        .map(|(name, size)| (size, name))
+        .collect();
+    all.sort_by_key(|f| core::cmp::Reverse(f.0));
+    all.truncate(n);
+    Some(all)
+}
+
+/// Stack frame sizes by function name, from `-Z emit-stack-sizes`' `.stack_sizes` section.
+fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
+    let table = section_table(elf)?;
+    let find = |n: &str| {
+        table
+            .iter()
+            .find(|s| s.name == n)
+            .map(|s| (s.offset, s.size))
+    };
+    let names = functions(elf)?;
     let (off, size) = find(".stack_sizes")?;
     let data = elf.get(off..off + size)?;
     let mut frames = Vec::new();
@@ -210,8 +241,7 @@ fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
             value,
             names
                 .get(&addr)
-                .cloned()
-                .unwrap_or_else(|| format!("{addr:#x}")),
+                .map_or_else(|| format!("{addr:#x}"), |(name, _)| name.clone()),
         ));
     }
     frames.sort_by_key(|f| core::cmp::Reverse(f.0));
