@@ -12,10 +12,14 @@
 //!   default), with executions, coverage and crashes per target. `test` runs a 20 s smoke.
 //! - `fuzz-corpus`: rewrites the seed corpus in `fuzz/seeds` from libtpms and QEMU.
 //! - `faults`: the fault matrices of both drivers as tables.
+//! - `bench [--seconds N]`: the codec benchmark: the firmware path's three commands encoded
+//!   and decoded by this project, tpm2-protocol 1.2.3 and libtss2-mu, against a plain copy
+//!   (N seconds of measurement per function, 3 by default).
 //! - `deps`: only install what the tests and the demo need.
 //!
 //! It never changes the source tree.
 
+mod bench;
 mod deps;
 mod fuzz;
 mod run;
@@ -61,8 +65,9 @@ fn test(args: &[String]) -> Result<(), String> {
     deps::ensure_all()?;
     step("format", || {
         cargo(&["fmt", "--all", "--", "--check"])?;
-        for image in OUTSIDE_WORKSPACE {
-            let manifest = run::workspace_root().join(image.manifest);
+        let formatted = OUTSIDE_WORKSPACE.iter().map(|i| i.manifest);
+        for manifest in formatted.chain(["bench/Cargo.toml", "fuzz/Cargo.toml"]) {
+            let manifest = run::workspace_root().join(manifest);
             cargo(&[
                 "fmt",
                 "--manifest-path",
@@ -344,6 +349,17 @@ fn main() -> ExitCode {
             };
         }
         "fuzz" => fuzz_task(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "bench" => deps::ensure_all().and_then(|()| {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            match args.as_slice() {
+                [] => bench::run(3),
+                [flag, n] if flag == "--seconds" => n
+                    .parse()
+                    .map_err(|_| format!("--seconds {n}: not a number"))
+                    .and_then(bench::run),
+                _ => Err("usage: cargo xtask bench [--seconds N]".into()),
+            }
+        }),
         "fuzz-corpus" => deps::ensure_all().and_then(|()| {
             cargo(&[
                 "test",
@@ -372,7 +388,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [--mssim HOST:PORT]|demo [ARGS]|size|fuzz [--seconds N] [--targets a,b]|fuzz-corpus|faults|deps>"
+                "usage: cargo xtask <test [--mssim HOST:PORT]|demo [ARGS]|size|fuzz [--seconds N] [--targets a,b]|fuzz-corpus|faults|bench [--seconds N]|deps>"
             );
             return ExitCode::from(2);
         }
