@@ -113,21 +113,24 @@ impl<'a> CommandWriter<'a> {
         Ok(self)
     }
 
-    /// Writes the authorization area and switches the tag to TPM_ST_SESSIONS.
+    /// Writes the authorization area; [`CommandWriter::finish`] then tags the command
+    /// TPM_ST_SESSIONS.
     pub fn sessions(&mut self, sessions: &[AuthCommand<'_>]) -> Result<&mut Self, WireError> {
         if self.phase != Phase::Handles || self.auth.is_some() {
             return Err(self.out_of_order());
         }
         let start = self.w.position();
-        self.w.u32(0)?;
+        // The area's size is known before it is written: handle, nonce, attributes, HMAC.
+        let size = sessions.iter().fold(0usize, |n, s| {
+            n.saturating_add(9)
+                .saturating_add(s.nonce.len())
+                .saturating_add(s.hmac.len())
+        });
+        self.w.u32(u32::try_from(size).unwrap_or(u32::MAX))?;
         for session in sessions {
             session.marshal(&mut self.w)?;
         }
-        let end = self.w.position();
-        let size = u32::try_from(end.saturating_sub(start).saturating_sub(4)).unwrap_or(u32::MAX);
-        self.w.patch(start, &size.to_be_bytes())?;
-        self.w.patch(0, &Tag::SESSIONS.0.to_be_bytes())?;
-        self.auth = Some(start..end);
+        self.auth = Some(start..self.w.position());
         self.phase = Phase::Parameters;
         Ok(self)
     }
@@ -171,11 +174,18 @@ impl<'a> CommandWriter<'a> {
         self.auth.clone()
     }
 
-    /// Fills in `commandSize` and returns the frame's length.
+    /// Fills in the tag (TPM_ST_SESSIONS if an authorization area was written) and
+    /// `commandSize`, and returns the frame's length.
     pub fn finish(mut self) -> Result<usize, WireError> {
         let len = self.w.position();
-        let size = u32::try_from(len).unwrap_or(u32::MAX);
-        self.w.patch(2, &size.to_be_bytes())?;
+        let tag = if self.auth.is_some() {
+            Tag::SESSIONS
+        } else {
+            Tag::NO_SESSIONS
+        };
+        let [t0, t1] = tag.0.to_be_bytes();
+        let [s0, s1, s2, s3] = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
+        self.w.patch(0, &[t0, t1, s0, s1, s2, s3])?;
         Ok(len)
     }
 }
