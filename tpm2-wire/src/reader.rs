@@ -69,19 +69,13 @@ impl<'a> Reader<'a> {
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
-        // One bounds check: the chunk comes out as an array.
-        match self.rest.split_first_chunk::<N>() {
-            Some((head, tail)) => {
-                self.rest = tail;
-                self.offset = self.offset.saturating_add(N);
-                Ok(*head)
-            }
-            None => Err(WireError::Truncated {
-                offset: self.offset,
-                needed: N,
-                available: self.rest.len(),
-            }),
-        }
+        let offset = self.offset;
+        let available = self.rest.len();
+        <[u8; N]>::try_from(self.bytes(N)?).map_err(|_| WireError::Truncated {
+            offset,
+            needed: N,
+            available,
+        })
     }
 
     /// Reads one byte.
