@@ -165,17 +165,18 @@ fn section_table(elf: &[u8]) -> Option<Vec<Section>> {
         .collect()
 }
 
+/// The (offset, size) of the section named `name`.
+fn section(elf: &[u8], name: &str) -> Option<(usize, usize)> {
+    section_table(elf)?
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| (s.offset, s.size))
+}
+
 /// The image's functions: address (Thumb bit cleared) to (demangled name, size in bytes).
 fn functions(elf: &[u8]) -> Option<std::collections::HashMap<u64, (String, u64)>> {
-    let table = section_table(elf)?;
-    let find = |n: &str| {
-        table
-            .iter()
-            .find(|s| s.name == n)
-            .map(|s| (s.offset, s.size))
-    };
-    let (sym_off, sym_size) = find(".symtab")?;
-    let (str_off, _) = find(".strtab")?;
+    let (sym_off, sym_size) = section(elf, ".symtab")?;
+    let (str_off, _) = section(elf, ".strtab")?;
     let mut names = std::collections::HashMap::new();
     for entry in elf.get(sym_off..sym_off + sym_size)?.chunks_exact(16) {
         let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
@@ -213,15 +214,8 @@ fn largest_functions(elf: &[u8], n: usize) -> Option<Vec<(u64, String)>> {
 
 /// Stack frame sizes by function name, from `-Z emit-stack-sizes`' `.stack_sizes` section.
 fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
-    let table = section_table(elf)?;
-    let find = |n: &str| {
-        table
-            .iter()
-            .find(|s| s.name == n)
-            .map(|s| (s.offset, s.size))
-    };
     let names = functions(elf)?;
-    let (off, size) = find(".stack_sizes")?;
+    let (off, size) = section(elf, ".stack_sizes")?;
     let data = elf.get(off..off + size)?;
     let mut frames = Vec::new();
     let mut at = 0;
