@@ -96,6 +96,11 @@ pub(crate) fn aes128_cfb(key: &[u8; 16], iv: &[u8; 16], data: &mut [u8], encrypt
     }
 }
 
+/// Constant-time equality of HMACs, nonces and digests.
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `bytes` without trailing zero octets, as the TPM uses an authValue in an HMAC key.
 pub(crate) fn trim_zeros(bytes: &[u8]) -> &[u8] {
     let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);

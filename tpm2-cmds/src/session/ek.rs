@@ -87,17 +87,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let mut session = self.ek_policy(ek, endorsement_auth, rng)?;
         let loaded = session.load(ek, Auth::EMPTY, blob.private(), &public)?;
         let (handle, name) = (loaded.handle, NameBuf::new(loaded.name.as_bytes()));
-        let ended = session.end();
-        let ak = Ak {
-            handle,
-            name,
-            blob: blob.clone(),
-        };
-        if let Err(e) = ended {
+        if let Err(e) = session.end() {
             let _flushed = self.flush_context(handle);
             return Err(e);
         }
-        Ok(ak)
+        Ok(Ak { handle, name, blob })
     }
 
     /// ActivateCredential of `credential` and `secret` (made by a verifier for the Name of

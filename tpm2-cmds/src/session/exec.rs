@@ -11,7 +11,7 @@ use tpm2_wire::{
 };
 use zeroize::Zeroize;
 
-use super::crypto::{DIGEST, cfb, hmac, sha256, trim_zeros};
+use super::crypto::{DIGEST, cfb, hmac, same, sha256, trim_zeros};
 use super::{NameBuf, SecretBuf, Session, SessionError, SessionType};
 
 /// The most handles a command has (TPM 2.0 Part 3: three, for PolicyNV and NV_Certify).
@@ -721,7 +721,7 @@ pub(crate) fn open(
                         &[answer.attributes.bits()],
                     ],
                 );
-                constant_time_eq(&expected, answer.hmac.as_bytes())
+                same(&expected, answer.hmac.as_bytes())
             };
             if !ok {
                 for e in [&sealed.auth, &sealed.extra].into_iter().flatten() {
@@ -759,8 +759,4 @@ pub(crate) fn open(
         }
     }
     Ok(())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -24,20 +24,11 @@ pub(crate) fn ecc_seed<R: CryptoRng + ?Sized>(
     encrypted: &mut [u8],
 ) -> Result<usize, SessionError> {
     let unsuitable = SessionError::UnsuitableSaltKey;
-    let PublicParameters::Ecc { parms, unique } = public.parameters else {
+    let tpm_key = p256_key(public).ok_or(unsuitable)?;
+    let PublicParameters::Ecc { unique, .. } = public.parameters else {
         return Err(unsuitable);
     };
-    if parms.curve != EccCurve::NIST_P256 {
-        return Err(unsuitable);
-    }
-    let mut sec1 = [0u8; 65];
-    let mut w = Writer::new(&mut sec1);
     let tpm_x = unique.x.as_bytes();
-    w.u8(0x04)
-        .and_then(|()| w.bytes(tpm_x))
-        .and_then(|()| w.bytes(unique.y.as_bytes()))
-        .map_err(|_| unsuitable)?;
-    let tpm_key = p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| unsuitable)?;
     let ephemeral = <p256::ecdh::EphemeralSecret as Generate>::generate_from_rng(rng);
     let shared = ephemeral.diffie_hellman(&tpm_key);
     let point = ephemeral.public_key().to_sec1_point(false);
@@ -50,6 +41,33 @@ pub(crate) fn ecc_seed<R: CryptoRng + ?Sized>(
         .and_then(|()| w.tpm2b(ey, 32))
         .map_err(|_| unsuitable)?;
     Ok(ECC_POINT_LEN)
+}
+
+/// A big-endian integer of at most `N` bytes, left-padded with zeros to `N`.
+pub(crate) fn left_pad<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    let skip = N.checked_sub(bytes.len())?;
+    for (d, s) in out.iter_mut().skip(skip).zip(bytes) {
+        *d = *s;
+    }
+    Some(out)
+}
+
+/// The NIST P-256 public key of `public`, or `None` for another type or curve, or a point
+/// not on the curve.
+pub(crate) fn p256_key(public: &Public<'_>) -> Option<p256::PublicKey> {
+    let PublicParameters::Ecc { parms, unique } = public.parameters else {
+        return None;
+    };
+    if parms.curve != EccCurve::NIST_P256 {
+        return None;
+    }
+    let mut sec1 = [0u8; 65];
+    let mut w = Writer::new(&mut sec1);
+    w.u8(0x04).ok()?;
+    w.bytes(&left_pad::<32>(unique.x.as_bytes())?).ok()?;
+    w.bytes(&left_pad::<32>(unique.y.as_bytes())?).ok()?;
+    p256::PublicKey::from_sec1_bytes(&sec1).ok()
 }
 
 /// Draws a seed and encrypts it to the RSA key `public` with RSA-OAEP (SHA-256) and the label

@@ -23,7 +23,8 @@ use core::fmt;
 
 use tpm2_wire::AlgId;
 
-use super::{DigestBuf, VerifyError, hash, same};
+use super::{DigestBuf, VerifyError, hash};
+use crate::session::crypto::same;
 use crate::{BANK_PCRS, PcrBank};
 
 /// EV_NO_ACTION: logged, never extended.

@@ -91,8 +91,3 @@ pub fn hash(alg: AlgId, parts: &[&[u8]]) -> Result<DigestBuf, VerifyError> {
         other => Err(VerifyError::UnsupportedHash(other)),
     }
 }
-
-/// Constant-time equality, for nonces and HMACs.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}

@@ -5,7 +5,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use tpm2_wire::{EccCurve, Marshal, Public, PublicParameters, Writer};
+use tpm2_wire::{Marshal, Public, PublicParameters, Writer};
 
 use super::{VerifyError, hash};
 
@@ -37,7 +37,9 @@ pub fn spki_der(public: &Public<'_>) -> Result<Vec<u8>, VerifyError> {
         PublicParameters::Rsa { .. } => crate::session::kem::rsa_key(public)
             .ok_or(VerifyError::UnsupportedKey)?
             .to_public_key_der(),
-        PublicParameters::Ecc { .. } => p256_key(public)?.to_public_key_der(),
+        PublicParameters::Ecc { .. } => crate::session::kem::p256_key(public)
+            .ok_or(VerifyError::UnsupportedKey)?
+            .to_public_key_der(),
         _ => return Err(VerifyError::UnsupportedKey),
     };
     doc.map(|d| d.as_bytes().to_vec())
@@ -50,32 +52,4 @@ pub fn spki_pem(public: &Public<'_>) -> Result<String, VerifyError> {
     der::Document::try_from(der.as_slice())
         .and_then(|d| d.to_pem("PUBLIC KEY", der::pem::LineEnding::LF))
         .map_err(|_| VerifyError::UnsupportedKey)
-}
-
-/// The P-256 public key of an ECC public area.
-pub(crate) fn p256_key(public: &Public<'_>) -> Result<p256::PublicKey, VerifyError> {
-    let PublicParameters::Ecc { parms, unique } = public.parameters else {
-        return Err(VerifyError::UnsupportedKey);
-    };
-    if parms.curve != EccCurve::NIST_P256 {
-        return Err(VerifyError::UnsupportedKey);
-    }
-    let mut sec1 = [0u8; 65];
-    let mut w = Writer::new(&mut sec1);
-    w.u8(0x04)?;
-    w.bytes(&left_pad::<32>(unique.x.as_bytes())?)?;
-    w.bytes(&left_pad::<32>(unique.y.as_bytes())?)?;
-    p256::PublicKey::from_sec1_bytes(&sec1).map_err(|_| VerifyError::UnsupportedKey)
-}
-
-/// A big-endian integer of at most `N` bytes, left-padded with zeros to `N`.
-pub(crate) fn left_pad<const N: usize>(bytes: &[u8]) -> Result<[u8; N], VerifyError> {
-    let mut out = [0u8; N];
-    let skip = N
-        .checked_sub(bytes.len())
-        .ok_or(VerifyError::UnsupportedKey)?;
-    for (d, s) in out.iter_mut().skip(skip).zip(bytes) {
-        *d = *s;
-    }
-    Ok(out)
 }

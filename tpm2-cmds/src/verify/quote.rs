@@ -8,9 +8,9 @@ use core::fmt;
 
 use tpm2_wire::{AlgId, Attest, Attested, PcrSelection, Public, Signature, Tag, Unmarshal};
 
-use super::name::{left_pad, p256_key};
-use super::{VerifyError, hash, same};
+use super::{VerifyError, hash};
 use crate::PcrBank;
+use crate::session::crypto::same;
 
 /// Why a Quote was refused. The checks run in this order, so the first failing one is named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,8 +163,10 @@ pub(crate) fn check_signature(
         }
         (PublicParameters::Ecc { .. }, Signature::Ecc { r, s, .. }) if scheme == AlgId::ECDSA => {
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
-            let key = p256_key(public).map_err(QuoteError::Unsupported)?;
-            let pad = |b: &[u8]| left_pad::<32>(b).map_err(|_| QuoteError::BadSignature);
+            let key = crate::session::kem::p256_key(public)
+                .ok_or(QuoteError::Unsupported(VerifyError::UnsupportedKey))?;
+            let pad =
+                |b: &[u8]| crate::session::kem::left_pad::<32>(b).ok_or(QuoteError::BadSignature);
             let sig = p256::ecdsa::Signature::from_scalars(pad(r.as_bytes())?, pad(s.as_bytes())?)
                 .map_err(|_| QuoteError::BadSignature)?;
             p256::ecdsa::VerifyingKey::from(&key)
