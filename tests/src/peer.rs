@@ -119,3 +119,28 @@ fn assert_started(tpm: &mut Tpm<Peer, VirtualClock>) -> Result<(), PeerError> {
         Err(e) => panic!("TPM2_Startup: {e}"),
     }
 }
+
+/// How many handles of the given types the TPM holds (transient objects, sessions loaded or
+/// saved): what a test that must leave nothing behind counts afterwards.
+///
+/// # Panics
+///
+/// If the TPM refuses GetCapability.
+pub fn handles_left<T: tpm2_wire::Transport, D: embedded_hal::delay::DelayNs>(
+    tpm: &mut Tpm<T, D>,
+    types: &[tpm2_wire::HandleType],
+) -> usize
+where
+    T::Error: core::fmt::Debug,
+{
+    let mut n = 0;
+    for &ht in types {
+        tpm.for_each_capability(tpm2_wire::Capability::HANDLES, ht.first().0, |data| {
+            if let tpm2_wire::CapabilityData::Handles(list) = data {
+                n += list.iter().filter(|h| h.handle_type() == ht).count();
+            }
+        })
+        .expect("GetCapability(HANDLES)");
+    }
+    n
+}

@@ -10,11 +10,11 @@ use tpm2_cmds::verify::{self, Expected, QuoteError};
 use tpm2_cmds::{Failure, PcrBank, Tpm};
 use tpm2_tests::attest::{marshaled, quote_sha256};
 use tpm2_tests::delay::VirtualClock;
-use tpm2_tests::peer::Peer;
+use tpm2_tests::peer::{Peer, handles_left};
 use tpm2_wire::{
-    AlgId, Attested, Auth, Capability, CapabilityData, Data, DigestValues, Handle, HandleType,
-    HashcheckTicket, ObjectAttributes, PcrBitmap, PcrSelection, PcrSelectionList, Public,
-    SensitiveCreate, SigScheme, TaggedHash, Transport, Unmarshal,
+    AlgId, Attested, Auth, Data, DigestValues, Handle, HandleType, HashcheckTicket,
+    ObjectAttributes, PcrBitmap, PcrSelection, PcrSelectionList, Public, SensitiveCreate,
+    SigScheme, TaggedHash, Transport, Unmarshal,
 };
 
 fn tpm() -> Tpm<Peer, VirtualClock> {
@@ -22,21 +22,16 @@ fn tpm() -> Tpm<Peer, VirtualClock> {
 }
 
 /// Transient objects and sessions the TPM holds: none may be left behind.
-fn left_behind<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize {
-    let mut n = 0;
-    for ht in [
+fn left_behind<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize
+where
+    T::Error: core::fmt::Debug,
+{
+    let kinds = [
         HandleType::TRANSIENT,
         HandleType::HMAC_SESSION,
         HandleType::POLICY_SESSION,
-    ] {
-        tpm.for_each_capability(Capability::HANDLES, ht.first().0, |data| {
-            if let CapabilityData::Handles(list) = data {
-                n += list.iter().filter(|h| h.handle_type() == ht).count();
-            }
-        })
-        .unwrap();
-    }
-    n
+    ];
+    handles_left(tpm, &kinds)
 }
 
 #[test]

@@ -9,10 +9,10 @@ use tpm2_cmds::ek::{ECC_P256_TEMPLATE, POLICY_A_SHA256};
 use tpm2_cmds::session::{PolicyDigest, Salt, SessionConfig, SessionError, SessionType};
 use tpm2_cmds::{Error, Tpm};
 use tpm2_tests::delay::VirtualClock;
-use tpm2_tests::peer::Peer;
+use tpm2_tests::peer::{Peer, handles_left};
 use tpm2_wire::{
-    AlgId, Auth, Capability, CapabilityData, CommandCode, Handle, HandleType, NvAttributes,
-    NvPublic, PcrBitmap, PcrSelection, PcrSelectionList, Transport,
+    AlgId, Auth, CommandCode, Handle, HandleType, NvAttributes, NvPublic, PcrBitmap, PcrSelection,
+    PcrSelectionList, Transport,
 };
 
 fn tpm() -> Tpm<Peer, VirtualClock> {
@@ -24,17 +24,11 @@ fn auth(bytes: &[u8]) -> Auth<'_> {
 }
 
 /// The sessions the TPM holds (loaded or saved): none may be left behind.
-fn sessions_left<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize {
-    let mut n = 0;
-    for ht in [HandleType::HMAC_SESSION, HandleType::POLICY_SESSION] {
-        tpm.for_each_capability(Capability::HANDLES, ht.first().0, |data| {
-            if let CapabilityData::Handles(list) = data {
-                n += list.iter().filter(|h| h.handle_type() == ht).count();
-            }
-        })
-        .unwrap();
-    }
-    n
+fn sessions_left<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> usize
+where
+    T::Error: core::fmt::Debug,
+{
+    handles_left(tpm, &[HandleType::HMAC_SESSION, HandleType::POLICY_SESSION])
 }
 
 /// The ECC EK, as the salt key (Linux salts with a primary in the NULL hierarchy; the EK
