@@ -11,7 +11,7 @@ use tpm2_cmds::verify::{self, QuoteError};
 use tpm2_cmds::{Error, PcrBank};
 use tpm2_wire::{
     AlgId, Auth, Data, Handle, Marshal, PcrBitmap, PcrSelection, PcrSelectionList, Public,
-    SigScheme, Signature, Unmarshal, Writer,
+    SigScheme, Signature, Unmarshal,
 };
 
 use crate::backend::LinkError;
@@ -42,15 +42,6 @@ pub enum LogSource<'a> {
 /// Where Linux exposes the firmware's event log of the first TPM.
 pub const SECURITYFS_LOG: &str = "/sys/kernel/security/tpm0/binary_bios_measurements";
 
-fn owned<T: Marshal>(value: &T) -> Result<Vec<u8>, tpm2_wire::WireError> {
-    let mut buf = vec![0u8; 4096];
-    let mut w = Writer::new(&mut buf);
-    value.marshal(&mut w)?;
-    let n = w.position();
-    buf.truncate(n);
-    Ok(buf)
-}
-
 /// The dry run. Every object it makes is flushed on every path; only the empty endorsement
 /// authValue is used (a hierarchy authorization failure is not subject to dictionary-attack
 /// lockout).
@@ -59,7 +50,7 @@ pub fn dry_run(tpm: &mut Client, log: LogSource<'_>, checks: &mut Vec<Check>) {
     let created = tpm
         .create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)
         .and_then(|ek| {
-            let public = owned(&ek.public)?;
+            let public = ek.public.to_vec()?;
             Ok((ek.handle, public))
         });
     let (ek, ek_public) = match created {
@@ -236,7 +227,7 @@ fn signed_quote(
     let list = PcrSelectionList::new(&selection).unwrap_or_else(PcrSelectionList::empty);
     let data = Data::new(nonce).unwrap_or_default();
     let quote = tpm.quote(ak, Auth::EMPTY, data, SigScheme::NULL, &list)?;
-    Ok((quote.bytes.as_bytes().to_vec(), owned(&quote.signature)?))
+    Ok((quote.bytes.as_bytes().to_vec(), quote.signature.to_vec()?))
 }
 
 /// The log replayed against the TPM's SHA-256 PCRs.

@@ -1,27 +1,12 @@
 //! What the attestation suites share: a Quote of SHA-256 PCRs by an AK, copied out of the
-//! response buffer, and structures marshaled to owned bytes.
+//! response buffer.
 
 use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
 use tpm2_wire::{
     AlgId, Auth, Data, Handle, Marshal, PcrBitmap, PcrSelection, PcrSelectionList, SigScheme,
-    Transport, Writer,
+    Transport,
 };
-
-/// `value` marshaled.
-///
-/// # Panics
-///
-/// If it does not fit 4 KiB.
-#[must_use]
-pub fn marshaled<T: Marshal>(value: &T) -> Vec<u8> {
-    let mut buf = vec![0u8; 4096];
-    let mut w = Writer::new(&mut buf);
-    value.marshal(&mut w).expect("a structure of at most 4 KiB");
-    let n = w.position();
-    buf.truncate(n);
-    buf
-}
 
 /// A Quote by `ak` (its own scheme, empty authValue) of the SHA-256 PCRs in `bitmap` over
 /// `nonce`: the TPMS_ATTEST bytes and the marshaled TPMT_SIGNATURE.
@@ -48,5 +33,8 @@ where
             &PcrSelectionList::new(&selection).expect("one bank"),
         )
         .expect("Quote");
-    (quote.bytes.as_bytes().to_vec(), marshaled(&quote.signature))
+    (
+        quote.bytes.as_bytes().to_vec(),
+        quote.signature.to_vec().expect("a signature"),
+    )
 }

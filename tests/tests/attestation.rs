@@ -8,11 +8,11 @@ use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
 use tpm2_cmds::templates::{AK_ECC_P256, AK_RSA_2048, SRK_ECC_P256};
 use tpm2_cmds::verify::{self, Expected, QuoteError};
 use tpm2_cmds::{Failure, PcrBank, Tpm};
-use tpm2_tests::attest::{marshaled, quote_sha256};
+use tpm2_tests::attest::quote_sha256;
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::peer::{Peer, handles_left};
 use tpm2_wire::{
-    AlgId, Attested, Auth, Data, DigestValues, Handle, HandleType, HashcheckTicket,
+    AlgId, Attested, Auth, Data, DigestValues, Handle, HandleType, HashcheckTicket, Marshal,
     ObjectAttributes, PcrBitmap, PcrSelection, PcrSelectionList, Public, SensitiveCreate,
     SigScheme, TaggedHash, Transport, Unmarshal,
 };
@@ -135,7 +135,7 @@ fn a_credential_made_in_software_is_released_only_for_the_ak_it_names() {
     for ek_template in [RSA_2048_TEMPLATE, ECC_P256_TEMPLATE] {
         let created = tpm.create_ek(&ek_template, Auth::EMPTY).unwrap();
         let ek = created.handle;
-        let ek_public_bytes = marshaled(&created.public);
+        let ek_public_bytes = created.public.to_vec().unwrap();
         let ek_public = <Public as Unmarshal>::from_bytes(&ek_public_bytes).unwrap();
         let mut ek_guard = tpm.flushing(ek);
         let ak = ek_guard
@@ -195,7 +195,7 @@ fn srk_and_ak<T: Transport>(tpm: &mut Tpm<T, VirtualClock>) -> (Handle, Handle, 
     let loaded = tpm
         .create_loaded(srk, Auth::EMPTY, &AK_ECC_P256, &SensitiveCreate::default())
         .unwrap();
-    (srk, loaded.handle, marshaled(&loaded.public))
+    (srk, loaded.handle, loaded.public.to_vec().unwrap())
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn a_saved_context_loads_back_with_its_name_and_the_clock_reads() {
     // object slots; saving is how a caller frees one).
     let name_before = srk_guard.read_public(ak).unwrap().name.as_bytes().to_vec();
     let saved = srk_guard.context_save(ak).unwrap();
-    let saved_bytes = marshaled(&saved);
+    let saved_bytes = saved.to_vec().unwrap();
     srk_guard.flush_context(ak).unwrap();
     let saved = <tpm2_wire::Context as Unmarshal>::from_bytes(&saved_bytes).unwrap();
     let again = srk_guard.context_load(&saved).unwrap();

@@ -12,13 +12,13 @@ use tpm2_cmds::host::Swtpm;
 use tpm2_cmds::templates::AK_RSA_2048;
 use tpm2_cmds::verify::{self, Expected, QuoteError};
 use tpm2_cmds::{PcrBank, Tpm};
-use tpm2_tests::attest::{marshaled, quote_sha256};
+use tpm2_tests::attest::quote_sha256;
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::qemu::{fresh_dir, require_program};
 use tpm2_tests::swtpm::SwtpmServer;
 use tpm2_wire::{
-    AlgId, Auth, EncryptedSecret, IdObject, PcrBitmap, PcrSelection, Public, Signature, Tpm2b,
-    Unmarshal,
+    AlgId, Auth, EncryptedSecret, IdObject, Marshal, PcrBitmap, PcrSelection, Public, Signature,
+    Tpm2b, Unmarshal,
 };
 
 const QUOTED: [u32; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 16];
@@ -323,7 +323,7 @@ fn a_tpm2_makecredential_credential_is_activated_by_the_library() {
         let mut tpm = connect(&swtpm);
         let created = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY).unwrap();
         let ek = created.handle;
-        std::fs::write(dir.join("ek.pub"), marshaled(&Tpm2b(created.public))).unwrap();
+        std::fs::write(dir.join("ek.pub"), Tpm2b(created.public).to_vec().unwrap()).unwrap();
         let ak = tpm
             .create_ak(ek, Auth::EMPTY, (&AK_RSA_2048, Auth::EMPTY), &mut rng)
             .unwrap();

@@ -8,16 +8,11 @@ use tpm2_tests::tss2::{MuType, mu_round_trip};
 use tpm2_wire::{
     AlgId, Auth, AuthCommand, CreationData, CreationTicket, Data, Digest, Handle, List,
     LocalityAttributes, Marshal, Name, NvAttributes, NvPublic, PcrSelection, Public,
-    SensitiveCreate, SensitiveData, TaggedHash, Tpm2b, Unmarshal, Writer,
+    SensitiveCreate, SensitiveData, TaggedHash, Tpm2b, Unmarshal,
 };
 
 fn encode(value: &impl Marshal) -> Vec<u8> {
-    let mut buf = vec![0u8; 8192];
-    let mut w = Writer::new(&mut buf);
-    value.marshal(&mut w).unwrap();
-    let len = w.position();
-    buf.truncate(len);
-    buf
+    value.to_vec().unwrap()
 }
 
 fn assert_tss2_agrees(ty: MuType, ours: &[u8]) {

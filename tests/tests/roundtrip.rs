@@ -8,16 +8,11 @@ use tpm2_wire::{
     CreationData, CreationTicket, Data, Digest, Handle, List, LocalityAttributes, Marshal, Name,
     Nonce, NvAttributes, NvPublic, PcrSelection, Property, Public, Response, ResponseCode,
     SensitiveCreate, SensitiveData, SessionAttributes, TaggedHash, TaggedProperty, Tpm2b,
-    Unmarshal, Writer,
+    Unmarshal,
 };
 
 fn encode(value: &impl Marshal) -> Vec<u8> {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut w = Writer::new(&mut buf);
-    value.marshal(&mut w).unwrap();
-    let len = w.position();
-    buf.truncate(len);
-    buf
+    value.to_vec().unwrap()
 }
 
 macro_rules! assert_round_trip {

@@ -6,6 +6,30 @@ use crate::{Reader, WireError, Writer};
 pub trait Marshal {
     /// Appends the value's bytes to `w`.
     fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError>;
+
+    /// The value's bytes in a vector of their size (feature `alloc`): for hosts that keep
+    /// or send a structure (a public area, a signature) after the frame it came in is gone.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    fn to_vec(&self) -> Result<alloc::vec::Vec<u8>, WireError> {
+        // A TPM frame is at most a few KiB; a structure larger than 64 KiB is refused.
+        let mut capacity = 4096;
+        loop {
+            let mut buf = alloc::vec![0u8; capacity];
+            let mut w = Writer::new(&mut buf);
+            match self.marshal(&mut w) {
+                Ok(()) => {
+                    let len = w.position();
+                    buf.truncate(len);
+                    return Ok(buf);
+                }
+                Err(WireError::BufferFull { .. }) if capacity < 1 << 16 => {
+                    capacity = capacity.saturating_mul(4);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
 /// Decodes a value in TPM wire format, borrowing variable-length parts from the input.
@@ -128,3 +152,29 @@ macro_rules! open_enum {
     };
 }
 pub(crate) use open_enum;
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+
+    /// A structure of `n` bytes.
+    struct Filler(usize);
+
+    impl Marshal for Filler {
+        fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+            (0..self.0).try_for_each(|i| w.u8(i as u8))
+        }
+    }
+
+    #[test]
+    fn to_vec_gives_exactly_the_written_bytes_growing_past_a_frame_and_refusing_past_64_kib() {
+        assert_eq!(0x1234u16.to_vec(), Ok(alloc::vec![0x12, 0x34]));
+        let big = Filler(5000).to_vec().unwrap();
+        assert_eq!(big.len(), 5000);
+        assert_eq!(big[4999], (4999 % 256) as u8);
+        assert!(matches!(
+            Filler(70_000).to_vec(),
+            Err(WireError::BufferFull { .. })
+        ));
+    }
+}
