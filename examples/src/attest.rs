@@ -42,33 +42,43 @@ pub enum LogSource<'a> {
 /// Where Linux exposes the firmware's event log of the first TPM.
 pub const SECURITYFS_LOG: &str = "/sys/kernel/security/tpm0/binary_bios_measurements";
 
-/// The dry run. Every object it makes is flushed on every path; only the empty endorsement
-/// authValue is used (a hierarchy authorization failure is not subject to dictionary-attack
-/// lockout).
-pub fn dry_run(tpm: &mut Client, log: LogSource<'_>, checks: &mut Vec<Check>) {
+/// The dry run, under the EK the provisioning checks left loaded or persisted (`ek`), or
+/// under one created from the TCG template and flushed afterwards when there is none: an RSA
+/// EK CreatePrimary takes seconds on a real TPM, and is not done twice. Every object it makes
+/// is flushed on every path; only the empty endorsement authValue is used (a hierarchy
+/// authorization failure is not subject to dictionary-attack lockout).
+pub fn dry_run(tpm: &mut Client, ek: Option<Handle>, log: LogSource<'_>, checks: &mut Vec<Check>) {
+    if let Some(ek) = ek {
+        return under_ek(tpm, ek, log, checks);
+    }
+    match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+        Ok(created) => {
+            let ek = created.handle;
+            let mut ek_guard = tpm.flushing(ek);
+            under_ek(&mut ek_guard, ek, log, checks);
+            flush(ek_guard.flush(), checks);
+        }
+        Err(e) => checks.push(transport_check("attest-ek", &e)),
+    }
+}
+
+/// The AK, the credential, the Quote and the log, under the loaded or persisted EK `ek`.
+fn under_ek(tpm: &mut Client, ek: Handle, log: LogSource<'_>, checks: &mut Vec<Check>) {
     let mut rng = rand::rng();
-    let created = tpm
-        .create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)
-        .and_then(|ek| {
-            let public = ek.public.to_vec()?;
-            Ok((ek.handle, public))
-        });
-    let (ek, ek_public) = match created {
-        Ok(created) => created,
+    let ek_public = match tpm.read_public(ek).and_then(|r| Ok(r.public.to_vec()?)) {
+        Ok(public) => public,
         Err(e) => return checks.push(transport_check("attest-ek", &e)),
     };
-    let mut ek_guard = tpm.flushing(ek);
-    let ak = match ek_guard.create_ak(ek, Auth::EMPTY, (&AK_RSA_2048, Auth::EMPTY), &mut rng) {
+    let ak = match tpm.create_ak(ek, Auth::EMPTY, (&AK_RSA_2048, Auth::EMPTY), &mut rng) {
         Ok(ak) => ak,
         Err(e) => {
-            checks.push(transport_check("attest-ak", &e).remedy(
+            return checks.push(transport_check("attest-ak", &e).remedy(
                 "The AK is created under the EK with PolicySecret(TPM_RH_ENDORSEMENT), as \
                  ESXi does: the endorsement hierarchy must be enabled and its authValue empty.",
             ));
-            return flush(ek_guard.flush(), checks);
         }
     };
-    let mut ak_guard = ek_guard.flushing(ak.handle);
+    let mut ak_guard = tpm.flushing(ak.handle);
     let ak_public = ak.blob.public().map_err(Error::<LinkError>::from);
     match ak_public.as_ref().map(verify::object_name) {
         Ok(Ok(local)) if local.as_bytes() == ak.name() => checks.push(Check::new(
@@ -101,7 +111,6 @@ pub fn dry_run(tpm: &mut Client, log: LogSource<'_>, checks: &mut Vec<Check>) {
         quote(&mut ak_guard, ak.handle, public, log, checks);
     }
     flush(ak_guard.flush(), checks);
-    flush(ek_guard.flush(), checks);
 }
 
 fn flush(result: Result<(), Error<LinkError>>, checks: &mut Vec<Check>) {

@@ -234,17 +234,28 @@ fn session_fallback(e: &Error<LinkError>) -> Check {
 }
 
 /// DA reset and EK provisioning as ESXi does them, the EK key and certificate checks, then
-/// the attestation dry run if asked for.
+/// the attestation dry run if asked for, under the same EK.
 fn provision(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
-    ek_provisioning(tpm, plan, checks);
+    let ek = ek_provisioning(tpm, plan, checks);
     if let Some(log) = plan.attest
         && tpm.transport_mut().dead.is_none()
     {
-        crate::attest::dry_run(tpm, log, checks);
+        crate::attest::dry_run(tpm, ek.map(|(handle, _)| handle), log, checks);
+    }
+    // Read-only: the EK was created to learn its Name; nothing stays behind.
+    if let Some((handle, true)) = ek
+        && let Err(e) = tpm.flush_context(handle)
+    {
+        checks.push(transport_check("flush", &e));
     }
 }
 
-fn ek_provisioning(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
+/// The EK checks. Returns the EK's handle, and whether it is a transient one to flush.
+fn ek_provisioning(
+    tpm: &mut Client,
+    plan: Plan<'_>,
+    checks: &mut Vec<Check>,
+) -> Option<(Handle, bool)> {
     let config = ProvisionConfig {
         lockout_auth: if plan.provision {
             Some(plan.lockout_auth.unwrap_or(Auth::EMPTY))
@@ -265,17 +276,14 @@ fn ek_provisioning(tpm: &mut Client, plan: Plan<'_>, checks: &mut Vec<Check>) {
                 let index = report.kind.certificate_index();
                 crate::ekcert::checks(tpm, index, modulus.as_deref(), checks);
             }
-            // Read-only: the EK was created to learn its Name; nothing stays behind.
-            if report.outcome == Outcome::Created
-                && let Some(handle) = report.ek_handle
-                && let Err(e) = tpm.flush_context(handle)
-            {
-                checks.push(transport_check("flush", &e));
-            }
+            report
+                .ek_handle
+                .map(|handle| (handle, report.outcome == Outcome::Created))
         }
         Err(ProvisionError { report, error }) => {
             ek_checks(&report, plan, checks);
             checks.push(transport_check("ek", &error));
+            None
         }
     }
 }
