@@ -105,7 +105,7 @@ impl PcrBank {
     /// Whether all 24 PCRs were read (false for a bank the TPM has not allocated).
     #[must_use]
     pub const fn is_complete(&self) -> bool {
-        self.read == (1 << BANK_PCRS) - 1
+        self.read == ALL_READ
     }
 
     /// The PCRs read, ascending, with their values.
@@ -113,6 +113,9 @@ impl PcrBank {
         (0..24).filter_map(|i| self.get(i).map(|v| (i, v)))
     }
 }
+
+/// The `read` bitmap of a bank whose every PCR was read.
+const ALL_READ: u32 = (1 << BANK_PCRS) - 1;
 
 /// The most PCR_Reads one bank takes: three of eight, with room for the counter moving.
 const MAX_BANK_READS: usize = 12;
@@ -125,7 +128,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn pcr_read_bank(&mut self, bank: AlgId) -> Result<PcrBank, Error<T::Error>> {
         let mut out = PcrBank::new(bank);
         for round in 0..MAX_BANK_READS {
-            let missing = !out.read & ((1 << BANK_PCRS) - 1);
+            let missing = !out.read & ALL_READ;
             if missing == 0 {
                 break;
             }
@@ -142,10 +145,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             for v in read.values().filter(|v| v.bank == bank) {
                 out.set(v.index, v.digest.as_bytes());
             }
-            if out.read == before && round > 0 {
-                break;
-            }
-            if out.read == 0 {
+            // Nothing new: a bank the TPM has not allocated, or PCRs it will not show.
+            if out.read == before {
                 break;
             }
         }
