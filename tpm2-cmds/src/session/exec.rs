@@ -80,14 +80,12 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         let usable = |s: &Session| !seen.contains(&s.handle) && s.kind != SessionType::Trial;
         let authorizes = |s: &Session| usable(s) && s.target.is_none_or(|t| seen.contains(&t));
         let auth = self.sessions.iter().rposition(authorizes);
-        let position = auth
-            .and_then(|i| self.sessions.get(i))
+        let auth_session = auth.and_then(|i| self.sessions.get(i));
+        let position = auth_session
             .and_then(|s| s.target)
             .and_then(|t| seen.iter().position(|&h| h == t))
             .unwrap_or(0);
-        let auth_encrypts = auth
-            .and_then(|i| self.sessions.get(i))
-            .is_some_and(|s| !s.encrypt.is_empty());
+        let auth_encrypts = auth_session.is_some_and(|s| !s.encrypt.is_empty());
         let extra = if auth_encrypts {
             None
         } else {
