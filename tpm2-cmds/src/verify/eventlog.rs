@@ -462,7 +462,7 @@ impl<'a> EventLog<'a> {
             if same(ours, theirs) {
                 continue;
             }
-            let in_pcr = |n: &usize| self.events.iter().any(|e| e.number == *n && e.pcr == pcr);
+            let in_pcr = |n: &usize| self.event(*n).is_some_and(|e| e.pcr == pcr);
             let divergence = if let Some(&event) = altered.iter().find(|n| in_pcr(n)) {
                 Divergence::Altered { event }
             } else if let Some(pos) = trail
