@@ -494,7 +494,7 @@ fn da_reset_check(r: &ProvisionReport, plan: Plan<'_>) -> Check {
             Status::Ok,
             format!("DictionaryAttackLockReset with {given}: done"),
         ),
-        Step::Failed(e) if e.failure == Failure::BadLockoutAuth => refusal(
+        Step::Failed(e) if e.failure() == Failure::BadLockoutAuth => refusal(
             "da-reset",
             Status::Fail,
             "DictionaryAttackLockReset: the given lockoutAuth is wrong",

@@ -66,13 +66,13 @@ impl Decoded {
 #[must_use]
 pub fn explain_refusal(command: CommandCode, code: ResponseCode) -> (String, String) {
     let error = TpmError::new(command, code);
-    let meaning = error.failure.to_string();
+    let meaning = error.failure().to_string();
     let remedy = remedy(&error);
     (meaning, remedy)
 }
 
 fn remedy(error: &TpmError) -> String {
-    let s = match (error.command, error.failure) {
+    let s = match (error.command, error.failure()) {
         (_, Failure::LockoutHierarchyLocked) => {
             "A wrong lockoutAuth was tried, so the lockout hierarchy is locked for \
              TPM_PT_LOCKOUT_RECOVERY seconds (until a power cycle if that is 0). Wait that long \

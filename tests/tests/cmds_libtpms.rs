@@ -163,7 +163,7 @@ fn field_failure_0x921_da_lockout_from_lock_reset() {
         .unwrap_err();
     let e = locked.tpm().unwrap();
     assert_eq!(e.code.raw(), 0x921, "{locked}");
-    assert_eq!(e.failure, Failure::LockoutHierarchyLocked);
+    assert_eq!(e.failure(), Failure::LockoutHierarchyLocked);
     assert!(
         locked
             .to_string()
@@ -231,7 +231,7 @@ fn template_errors_name_the_field() {
             )
             .unwrap_err();
         assert_eq!(
-            err.tpm().unwrap().failure,
+            err.tpm().unwrap().failure(),
             Failure::TemplateRejected(field),
             "{err}"
         );

@@ -101,7 +101,8 @@ pub enum Failure {
     Other,
 }
 
-/// A TPM refusal: the command, the response code and what it means for that command.
+/// A TPM refusal: the command and the response code; [`TpmError::failure`] says what it
+/// means for that command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TpmError {
@@ -109,19 +110,20 @@ pub struct TpmError {
     pub command: CommandCode,
     /// The response code.
     pub code: ResponseCode,
-    /// What it means for that command.
-    pub failure: Failure,
 }
 
 impl TpmError {
-    /// Classifies `code` returned for `command`.
+    /// `code` returned for `command`.
     #[must_use]
-    pub fn new(command: CommandCode, code: ResponseCode) -> Self {
-        Self {
-            command,
-            code,
-            failure: classify(command, code),
-        }
+    pub const fn new(command: CommandCode, code: ResponseCode) -> Self {
+        Self { command, code }
+    }
+
+    /// What the code means for that command. Classified when asked, so that an image that
+    /// only passes the code on links no classification tables.
+    #[must_use]
+    pub fn failure(&self) -> Failure {
+        classify(self.command, self.code)
     }
 }
 
@@ -287,7 +289,7 @@ impl fmt::Display for TpmError {
             "{name}: ({:#x}) {}: {}",
             self.code.raw(),
             self.code,
-            self.failure
+            self.failure()
         )
     }
 }
@@ -319,7 +321,7 @@ impl<E> Error<E> {
 
     /// Whether the TPM refused with `failure`.
     pub fn is(&self, failure: Failure) -> bool {
-        self.tpm().is_some_and(|e| e.failure == failure)
+        self.tpm().is_some_and(|e| e.failure() == failure)
     }
 }
 

@@ -1,8 +1,7 @@
 //! The client: one command/response buffer, a transport, a retry policy.
 
 use embedded_hal::delay::DelayNs;
-use tpm2_wire::rc::Warning;
-use tpm2_wire::{CommandCode, CommandWriter, RcKind, Response, Transport, WireError};
+use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, Transport, WireError};
 
 use crate::{Error, TpmError};
 
@@ -41,10 +40,12 @@ impl Default for RetryPolicy {
     }
 }
 
-fn retry_warning(kind: RcKind) -> bool {
+/// Whether `rc` is one of the warnings the retry policy sends again. Compared as whole codes
+/// (layer 0, format 0, no reserved bits), so that no code table is linked for it.
+fn retry_warning(rc: ResponseCode) -> bool {
     matches!(
-        kind,
-        RcKind::Warning(Warning::Retry | Warning::Testing | Warning::Yielded | Warning::NvRate)
+        rc,
+        ResponseCode::RETRY | ResponseCode::TESTING | ResponseCode::YIELDED | ResponseCode::NV_RATE
     )
 }
 
@@ -190,10 +191,10 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             };
             wipe_unanswered(&mut self.buf, &secrets, rsp_len);
             let rc = tpm2_wire::Header::parse(self.buf.get(..rsp_len).unwrap_or_default())?;
-            let kind = tpm2_wire::ResponseCode(rc.code.get()).kind();
+            let rc = ResponseCode(rc.code.get());
             let may_retry = attempt < self.retry.max_attempts
                 && waited_ms.saturating_add(pause_ms) <= self.retry.max_total_ms;
-            if !(retry_warning(kind) && may_retry) {
+            if !(retry_warning(rc) && may_retry) {
                 break rsp_len;
             }
             self.delay.delay_ms(pause_ms);

@@ -6,7 +6,7 @@ use tpm2_wire::{
 };
 
 use super::password;
-use crate::{Error, Failure, Tpm};
+use crate::{Error, Tpm};
 
 /// What TPM2_Startup found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn startup(&mut self, kind: StartupType) -> Result<StartupOutcome, Error<T::Error>> {
         match self.execute(CommandCode::STARTUP, 0, |c| c.param(&kind)) {
             Ok(_) => Ok(StartupOutcome::Started),
-            Err(e) if e.is(Failure::AlreadyStarted) => Ok(StartupOutcome::AlreadyStarted),
+            // Compared as the whole code (what `Failure::AlreadyStarted` classifies), so that
+            // a firmware image calling only this links no classification tables.
+            Err(Error::Tpm(e)) if e.code == ResponseCode::INITIALIZE => {
+                Ok(StartupOutcome::AlreadyStarted)
+            }
             Err(e) => Err(e),
         }
     }
