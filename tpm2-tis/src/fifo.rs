@@ -81,6 +81,47 @@ const FAMILY_PROBE: [u8; 22] = [
 
 /// STS when a response is ready: stsValid and dataAvail.
 const RESPONSE: u32 = sts::VALID | sts::DATA_AVAIL;
+/// STS.burstCount, bits 23:8.
+const BURST_COUNT: u32 = 0xFFFF << sts::BURST_COUNT_SHIFT;
+
+/// What ends a wait on STS: every bit of `all` set and, if `any` is not 0, one of its bits;
+/// or a bit of `cleared` gone clear.
+#[derive(Clone, Copy)]
+struct Until {
+    all: u32,
+    any: u32,
+    cleared: u32,
+}
+
+impl Until {
+    const fn all(bits: u32) -> Self {
+        Self {
+            all: bits,
+            any: 0,
+            cleared: 0,
+        }
+    }
+
+    const fn any(bits: u32) -> Self {
+        Self {
+            all: 0,
+            any: bits,
+            cleared: 0,
+        }
+    }
+
+    const fn or_cleared(self, bits: u32) -> Self {
+        Self {
+            cleared: bits,
+            ..self
+        }
+    }
+
+    const fn holds(self, status: u32) -> bool {
+        let set = status & self.all == self.all && (self.any == 0 || status & self.any != 0);
+        set || status & self.cleared != self.cleared
+    }
+}
 
 type Result<T, B> = core::result::Result<T, TisError<<B as RegisterAccess>::Error>>;
 
@@ -325,20 +366,16 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         .map_err(TisError::Bus)
     }
 
-    /// Polls STS until `done` holds, within `budget_us`. An invalid STS ends the wait at
-    /// once, explained by [`Self::status_error`].
-    fn wait_sts(
-        &mut self,
-        wait: Wait,
-        budget_us: u32,
-        done: impl Fn(u32) -> bool,
-    ) -> Result<u32, B> {
+    /// Polls STS until `until` holds, within `budget_us`. An invalid STS ends the wait at
+    /// once, explained by [`Self::status_error`]. One body for every wait.
+    #[inline(never)]
+    fn wait_sts(&mut self, wait: Wait, budget_us: u32, until: Until) -> Result<u32, B> {
         let reg = self.sts_reg();
         let (bus, mut poller) = self.split();
         let found = poller.until(budget_us, || {
             let v = bus.read32(reg).map_err(TisError::Bus)?;
             let invalid = v == u32::MAX || v & sts::READ_ZERO != 0;
-            Ok((invalid || done(v)).then_some((v, invalid)))
+            Ok((invalid || until.holds(v)).then_some((v, invalid)))
         })?;
         match found {
             Some((v, true)) => Err(self.status_error(v)),
@@ -373,7 +410,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let mut status = self.read_sts()?;
         if status & sts::COMMAND_READY == 0 {
             self.write_sts(sts::COMMAND_READY)?;
-            status = self.wait_sts(Wait::CommandReady, t.b_us, |s| s & sts::COMMAND_READY != 0)?;
+            status = self.wait_sts(Wait::CommandReady, t.b_us, Until::any(sts::COMMAND_READY))?;
         }
         let Some((&last, body)) = cmd.split_last() else {
             return Err(TisError::BadCommand { len: 0 });
@@ -382,7 +419,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let mut burst = self.burst(status);
         while sent < body.len() {
             if burst == 0 {
-                status = self.wait_sts(Wait::BurstCount, t.a_us, |s| (s >> 8) & 0xFFFF != 0)?;
+                status = self.wait_sts(Wait::BurstCount, t.a_us, Until::any(BURST_COUNT))?;
                 burst = self.burst(status);
                 continue;
             }
@@ -390,7 +427,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             let chunk = body.get(sent..sent + n).unwrap_or_default();
             self.write_fifo(chunk)?;
             sent += n;
-            status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+            status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
             if status & sts::EXPECT == 0 {
                 return Err(TisError::ExpectMismatch {
                     expected: true,
@@ -400,7 +437,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             burst = self.burst(status);
         }
         self.write_fifo(&[last])?;
-        status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+        status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
         if status & sts::EXPECT != 0 {
             return Err(TisError::ExpectMismatch {
                 expected: false,
@@ -416,9 +453,11 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let mut got = 0;
         while got < dst.len() {
             if *burst == 0 {
-                let status = self.wait_sts(Wait::BurstCount, t.a_us, |s| {
-                    s & sts::DATA_AVAIL == 0 || (s >> 8) & 0xFFFF != 0
-                })?;
+                let status = self.wait_sts(
+                    Wait::BurstCount,
+                    t.a_us,
+                    Until::any(BURST_COUNT).or_cleared(sts::DATA_AVAIL),
+                )?;
                 if status & sts::DATA_AVAIL == 0 {
                     // The TPM has no more bytes: the response came short.
                     return Err(TisError::ResponseTransfer);
@@ -438,7 +477,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// Reads one response into `buf`: header, size check, the rest, then dataAvail clear.
     fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, B> {
         let t = self.config.timeouts;
-        let status = self.wait_sts(Wait::DataAvail, t.c_us, |s| s & RESPONSE == RESPONSE)?;
+        let status = self.wait_sts(Wait::DataAvail, t.c_us, Until::all(RESPONSE))?;
         let mut burst = self.burst(status);
         let capacity = buf.len();
         let header = buf
@@ -455,7 +494,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         })?;
         let body = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
         self.read_bursts(body, &mut burst)?;
-        let status = self.wait_sts(Wait::StsValid, t.c_us, |s| s & sts::VALID != 0)?;
+        let status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
         if status & sts::DATA_AVAIL != 0 {
             return Err(TisError::ResponseTransfer);
         }
@@ -467,7 +506,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         self.write_sts(sts::COMMAND_CANCEL)?;
         let t = self.config.timeouts.b_us;
         let stopped = sts::COMMAND_READY | sts::DATA_AVAIL;
-        self.wait_sts(Wait::CommandCompletion, t, |s| s & stopped != 0)
+        self.wait_sts(Wait::CommandCompletion, t, Until::any(stopped))
             .map(drop)
     }
 
@@ -491,9 +530,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         }
         self.write_sts(sts::GO)?;
         let budget = duration_ms.saturating_mul(1000);
-        match self.wait_sts(Wait::CommandCompletion, budget, |s| {
-            s & RESPONSE == RESPONSE
-        }) {
+        match self.wait_sts(Wait::CommandCompletion, budget, Until::all(RESPONSE)) {
             Ok(_) => {}
             Err(TisError::Timeout(w)) => {
                 self.cancel()?;
