@@ -20,6 +20,7 @@
 //! It never changes the source tree.
 
 mod bench;
+mod chain;
 mod deps;
 mod fuzz;
 mod run;

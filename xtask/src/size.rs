@@ -1,7 +1,10 @@
 //! The bare-metal firmware image: building it is the no-panic check (its panic handler
 //! references an undefined symbol), and its ELF sections are the flash figures.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+use crate::chain;
 
 use crate::run::{cargo, workspace_root};
 
@@ -135,6 +138,7 @@ const SHF_ALLOC: u64 = 0x2;
 struct Section {
     name: String,
     flags: u64,
+    addr: u64,
     offset: usize,
     size: usize,
 }
@@ -158,6 +162,7 @@ fn section_table(elf: &[u8]) -> Option<Vec<Section>> {
             Some(Section {
                 name: String::from_utf8_lossy(&name).into_owned(),
                 flags: le(elf, header(i) + 8, 4)?,
+                addr: le(elf, header(i) + 12, 4)?,
                 offset: usize::try_from(le(elf, header(i) + 16, 4)?).ok()?,
                 size: usize::try_from(le(elf, header(i) + 20, 4)?).ok()?,
             })
@@ -201,6 +206,94 @@ fn functions(elf: &[u8]) -> Option<std::collections::HashMap<u64, (String, u64)>
     Some(names)
 }
 
+/// The ARM mapping symbols: where code (`$t`) and data (`$d`) start, sorted.
+fn mapping_marks(elf: &[u8]) -> Option<Vec<(u64, bool)>> {
+    let (sym_off, sym_size) = section(elf, ".symtab")?;
+    let (str_off, _) = section(elf, ".strtab")?;
+    let mut marks = Vec::new();
+    for entry in elf.get(sym_off..sym_off + sym_size)?.chunks_exact(16) {
+        let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
+        match elf.get(name_at..name_at + 3)? {
+            [b'$', b'd', 0 | b'.'] => marks.push((le(entry, 4, 4)?, true)),
+            [b'$', b't', 0 | b'.'] => marks.push((le(entry, 4, 4)? & !1, false)),
+            _ => {}
+        }
+    }
+    marks.sort_unstable();
+    Some(marks)
+}
+
+/// The worst stack chain from `_start`, printed with its frames.
+fn chain_report(elf: &[u8]) -> Option<()> {
+    let frames: HashMap<u64, u64> = stack_frames(elf)?.into_iter().map(|f| (f.2, f.0)).collect();
+    let functions: Vec<chain::Function> = functions(elf)?
+        .into_iter()
+        .map(|(addr, (name, size))| chain::Function {
+            addr,
+            size,
+            frame: frames.get(&addr).copied().unwrap_or(0),
+            name,
+        })
+        .collect();
+    let sections = section_table(elf)?;
+    let text = sections.iter().find(|s| s.name == ".text")?;
+    // Stored addresses: in the read-only and initialised data, and in the literal pools.
+    let data: Vec<&[u8]> = sections
+        .iter()
+        .filter(|s| s.flags & SHF_ALLOC != 0 && s.name != ".bss" && s.name != ".uninit")
+        .filter_map(|s| elf.get(s.offset..s.offset + s.size))
+        .collect();
+    let code = chain::Code {
+        text: elf.get(text.offset..text.offset + text.size)?,
+        base: text.addr,
+        marks: mapping_marks(elf)?,
+        taken: chain::address_taken(&data, &functions),
+    };
+    let root = functions.iter().find(|f| f.name == "_start")?.addr;
+    let chain = chain::worst(&code, &functions, root);
+    let total: u64 = chain.iter().map(|f| f.frame).sum();
+    println!(
+        "  worst call chain from _start: {total} bytes, {} beyond the 4096-byte buffer",
+        total.saturating_sub(4096)
+    );
+    for f in &chain {
+        println!("  {:>6}  {}", f.frame, short(&f.name));
+    }
+    println!(
+        "  (a call through a register is counted as reaching any of the {} functions whose \
+         address the image stores)",
+        code.taken.len()
+    );
+    Some(())
+}
+
+/// `name` with the generic arguments of its types left out: `Tpm<…>::transaction`.
+fn short(name: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::new();
+    for c in name.chars() {
+        match c {
+            '<' => {
+                depth += 1;
+                match depth {
+                    1 => out.push('<'),
+                    2 => out.push_str("<…>"),
+                    _ => {}
+                }
+            }
+            '>' => {
+                if depth == 1 {
+                    out.push('>');
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ if depth <= 1 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The `n` largest functions of the image, by size.
 fn largest_functions(elf: &[u8], n: usize) -> Option<Vec<(u64, String)>> {
     let mut all: Vec<(u64, String)> = functions(elf)?
@@ -213,7 +306,7 @@ fn largest_functions(elf: &[u8], n: usize) -> Option<Vec<(u64, String)>> {
 }
 
 /// Stack frame sizes by function name, from `-Z emit-stack-sizes`' `.stack_sizes` section.
-fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
+fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String, u64)>> {
     let names = functions(elf)?;
     let (off, size) = section(elf, ".stack_sizes")?;
     let data = elf.get(off..off + size)?;
@@ -236,6 +329,7 @@ fn stack_frames(elf: &[u8]) -> Option<Vec<(u64, String)>> {
             names
                 .get(&addr)
                 .map_or_else(|| format!("{addr:#x}"), |(name, _)| name.clone()),
+            addr,
         ));
     }
     frames.sort_by_key(|f| core::cmp::Reverse(f.0));
@@ -291,9 +385,10 @@ pub(crate) fn stack_report() -> Result<(), String> {
         println!(
             "{image} stack frames (bytes; _start holds the 4096-byte command/response buffer):"
         );
-        for (size, name) in frames.iter().take(6) {
+        for (size, name, _) in frames.iter().take(6) {
             println!("  {size:>6}  {}", name.get(..100).unwrap_or(name));
         }
+        chain_report(&elf).ok_or("no call chain from _start")?;
     }
     Ok(())
 }

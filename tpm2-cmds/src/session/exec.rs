@@ -41,6 +41,7 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
     /// session when the authorizing one does not encrypt. `None` when the command carries no
     /// authorization or no session applies. Builds the command once to learn its handles, and
     /// asks the TPM for the Names of NV indices and objects with the sessions set aside.
+    #[inline(never)]
     pub(crate) fn session_plan(
         &mut self,
         code: CommandCode,
@@ -137,6 +138,7 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
     /// `secrets` ranges (authorization area, secret parameters) to where they now are.
     /// Returns the new length and what the response check needs; a command without an
     /// authorization area is sent as it is. On failure the buffer is wiped.
+    #[inline(never)]
     pub(crate) fn seal_command(
         &mut self,
         plan: &Plan,
@@ -171,6 +173,7 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
 
     /// Checks the response of `rsp_len` bytes in the buffer against `sealed` (see [`open`]).
     /// On failure the buffer is wiped, so nothing of the response is returned.
+    #[inline(never)]
     pub(crate) fn open_response(
         &mut self,
         sealed: &Sealed,
@@ -308,6 +311,7 @@ fn concat_key(session_key: &[u8], auth: &[u8]) -> SecretBuf {
 
 /// The keys of the authorizing session for the entity named `name` with authValue `auth`:
 /// (command HMAC key, response HMAC key, parameter key).
+#[inline(never)]
 fn auth_keys(
     session: &Session,
     name: &NameBuf,
@@ -344,6 +348,7 @@ impl Kept {
     /// The password entries of the authorization area at `auth` in `buf`: those before entry
     /// `position` and those after it; returns them and the password of entry `position`.
     /// Without an authorizing session every entry is kept.
+    #[inline(never)]
     fn split(
         buf: &[u8],
         auth: &Range<usize>,
@@ -409,6 +414,7 @@ impl Drop for Kept {
 /// session goes last; the first parameter is encrypted where the sessions and the command
 /// allow it. Returns the new length, the new authorization area and what the response check
 /// needs.
+#[inline(never)]
 pub(crate) fn seal(
     sessions: &mut [Session],
     plan: &Plan,
@@ -502,6 +508,7 @@ pub(crate) fn seal(
 
 /// The per-session state of the planned sessions (`involved`: the authorizing one, then the
 /// encrypting one), with their nonces drawn: keys, attributes for this command.
+#[inline(never)]
 fn sealed_entries(
     sessions: &mut [Session],
     involved: [Option<usize>; 2],
@@ -547,6 +554,7 @@ fn sealed_entries(
 /// The new authorization area into `area`: its size, the password entries kept before the
 /// authorizing session's, its entry (its HMAC also covering `extra_nonce`), the password
 /// entries after it, the encrypting session's entry. Returns its length.
+#[inline(never)]
 fn write_area(
     area: &mut [u8],
     sessions: &[Session],
@@ -628,6 +636,7 @@ fn first_param_cfb(
 }
 
 /// cpHash = H(commandCode || the handles' Names || the parameters as sent).
+#[inline(never)]
 fn cp_hash(code: CommandCode, names: &Names, params: &[u8]) -> [u8; DIGEST] {
     let mut h = <sha2::Sha256 as sha2::Digest>::new();
     sha2::Digest::update(&mut h, code.0.to_be_bytes());
@@ -641,6 +650,7 @@ fn cp_hash(code: CommandCode, names: &Names, params: &[u8]) -> [u8; DIGEST] {
 /// Replaces the authorization area `auth` of the command in `buf[..len]` by `area` (its size
 /// field included), moving the parameters after it, and fixes the tag and commandSize.
 /// Bytes the frame no longer covers are wiped. Returns the new length.
+#[inline(never)]
 fn splice(
     buf: &mut [u8],
     len: usize,
@@ -673,6 +683,7 @@ fn splice(
 /// successful response, takes their new nonceTPM, and decrypts the first response parameter if it was
 /// encrypted. Nothing of a response that fails the check is returned, and the sessions are
 /// not used again.
+#[inline(never)]
 pub(crate) fn open(
     sessions: &mut [Session],
     frame: &mut [u8],
