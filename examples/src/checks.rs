@@ -71,7 +71,7 @@ pub struct Plan<'a> {
 }
 
 /// A check for a TPM refusal: the decoded code, its meaning and remedy.
-fn refusal(id: &'static str, status: Status, what: &str, e: &TpmError) -> Check {
+fn refusal(id: &'static str, status: Status, what: &str, e: TpmError) -> Check {
     let (meaning, remedy) = explain_refusal(e.command, e.code);
     Check {
         id,
@@ -94,7 +94,7 @@ pub fn is_tpm12(e: &Error<LinkError>) -> bool {
 #[must_use]
 pub fn transport_check(id: &'static str, e: &Error<LinkError>) -> Check {
     match e {
-        Error::Tpm(t) => refusal(id, Status::Fail, "the TPM refused", t),
+        Error::Tpm(t) => refusal(id, Status::Fail, "the TPM refused", *t),
         Error::Transport(t) if is_tpm12(e) => {
             Check::new(id, Status::Fail, format!("TPM 1.2 answer: {t}")).remedy(diagnosis::TPM12)
         }
@@ -498,9 +498,9 @@ fn da_reset_check(r: &ProvisionReport, plan: Plan<'_>) -> Check {
             "da-reset",
             Status::Fail,
             "DictionaryAttackLockReset: the given lockoutAuth is wrong",
-            &e,
+            e,
         ),
-        Step::Failed(e) => refusal("da-reset", Status::Fail, "DictionaryAttackLockReset", &e),
+        Step::Failed(e) => refusal("da-reset", Status::Fail, "DictionaryAttackLockReset", e),
         Step::Withheld(why) => Check::new(
             "da-reset",
             Status::Warn,
@@ -533,7 +533,7 @@ fn ek_checks(r: &ProvisionReport, plan: Plan<'_>, checks: &mut Vec<Check>) {
             Status::Ok,
             format!("EK found at {:#010x}", handle.0),
         ),
-        Step::Failed(e) => refusal("persisted-ek", Status::Fail, "ReadPublic of the EK", &e),
+        Step::Failed(e) => refusal("persisted-ek", Status::Fail, "ReadPublic of the EK", e),
         _ => Check::new(
             "persisted-ek",
             Status::Info,
@@ -559,7 +559,7 @@ fn ek_checks(r: &ProvisionReport, plan: Plan<'_>, checks: &mut Vec<Check>) {
             "vendor-template",
             Status::Warn,
             "vendor template unreadable",
-            &e,
+            e,
         ),
         (Step::Absent, _) => nv_absent(
             "vendor-template",
@@ -595,7 +595,7 @@ fn ek_checks(r: &ProvisionReport, plan: Plan<'_>, checks: &mut Vec<Check>) {
             "ek-certificate",
             Status::Warn,
             "EK certificate unreadable",
-            &e,
+            e,
         ),
         _ => Check::new("ek-certificate", Status::Info, "not looked for"),
     });
@@ -610,7 +610,7 @@ fn ek_outcome_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
             "create-primary",
             Status::Fail,
             "CreatePrimary(endorsement) for the EK",
-            &e,
+            e,
         ));
     } else if r.create_primary == Step::Done {
         checks.push(Check::new(
@@ -629,7 +629,7 @@ fn ek_outcome_checks(r: &ProvisionReport, checks: &mut Vec<Check>) {
             "evict-control",
             Status::Fail,
             "EvictControl of the EK",
-            &e,
+            e,
         )),
         _ => {}
     }

@@ -67,11 +67,11 @@ impl Decoded {
 pub fn explain_refusal(command: CommandCode, code: ResponseCode) -> (String, String) {
     let error = TpmError::new(command, code);
     let meaning = error.failure().to_string();
-    let remedy = remedy(&error);
+    let remedy = remedy(error);
     (meaning, remedy)
 }
 
-fn remedy(error: &TpmError) -> String {
+fn remedy(error: TpmError) -> String {
     let s = match (error.command, error.failure()) {
         (_, Failure::LockoutHierarchyLocked) => {
             "A wrong lockoutAuth was tried, so the lockout hierarchy is locked for \
