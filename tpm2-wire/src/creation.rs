@@ -99,6 +99,7 @@ impl Marshal for CreationTicket<'_> {
 }
 
 impl<'a> Unmarshal<'a> for CreationTicket<'a> {
+    #[inline]
     fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
         let offset = r.offset();
         let tag = Tag::unmarshal(r)?;

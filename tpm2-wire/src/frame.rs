@@ -209,6 +209,7 @@ pub struct Response<'a> {
 impl<'a> Response<'a> {
     /// Parses `frame`, which must be exactly one response, for a command whose response has
     /// `handle_count` handles.
+    #[inline]
     pub fn parse(frame: &'a [u8], handle_count: usize) -> Result<Self, WireError> {
         let header = Header::parse(frame)?;
         let (tag, size, code) = (

@@ -54,6 +54,7 @@ impl Marshal for SymDefObject {
 }
 
 impl Unmarshal<'_> for SymDefObject {
+    #[inline]
     fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let algorithm = AlgId::unmarshal(r)?;
         if algorithm == AlgId::NULL {
@@ -162,6 +163,7 @@ impl Scheme {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
         let offset = r.offset();
         let scheme = AlgId::unmarshal(r)?;

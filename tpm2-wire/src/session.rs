@@ -72,6 +72,7 @@ impl Marshal for AuthResponse<'_> {
 }
 
 impl<'a> Unmarshal<'a> for AuthResponse<'a> {
+    #[inline]
     fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
         Ok(Self {
             nonce: Nonce::unmarshal(r)?,
