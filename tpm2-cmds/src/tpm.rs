@@ -179,7 +179,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             };
             #[cfg(feature = "sessions")]
             if let Some(plan) = &plan {
-                (len, sealed) = self.seal_command(plan, code, len, &mut secrets)?;
+                len = self.seal_command(plan, code, len, &mut secrets, &mut sealed)?;
             }
             let sent = self.transport.transact(&mut self.buf, len).map(<[u8]>::len);
             let rsp_len = match sent {

@@ -136,8 +136,9 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
 
     /// Applies `plan` to the command of `len` bytes in the buffer (see [`seal`]) and moves the
     /// `secrets` ranges (authorization area, secret parameters) to where they now are.
-    /// Returns the new length and what the response check needs; a command without an
-    /// authorization area is sent as it is. On failure the buffer is wiped.
+    /// Returns the new length and leaves in `sealed` what the response check needs (`None`
+    /// for a command without an authorization area, which is sent as it is). On failure the
+    /// buffer is wiped.
     #[inline(never)]
     pub(crate) fn seal_command(
         &mut self,
@@ -145,24 +146,27 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         code: CommandCode,
         len: usize,
         secrets: &mut [Option<Range<usize>>; 2],
-    ) -> Result<(usize, Option<Sealed>), crate::Error<T::Error>> {
+        sealed: &mut Option<Sealed>,
+    ) -> Result<usize, crate::Error<T::Error>> {
+        *sealed = None;
         let Some(auth) = secrets[0].clone() else {
-            return Ok((len, None));
+            return Ok(len);
         };
+        let out = sealed.insert(Sealed::EMPTY);
         match seal(
             &mut self.sessions,
             plan,
             &mut self.buf,
-            len,
+            (len, auth.clone()),
             code,
-            auth.clone(),
+            out,
         ) {
-            Ok((new_len, area, sealed)) => {
+            Ok((new_len, area)) => {
                 // The secret parameters moved with the parameters.
                 let moved = |at: usize| at.saturating_sub(auth.end).saturating_add(area.end);
                 secrets[1] = secrets[1].clone().map(|r| moved(r.start)..moved(r.end));
                 secrets[0] = Some(area);
-                Ok((new_len, Some(sealed)))
+                Ok(new_len)
             }
             Err(e) => {
                 crate::tpm::wipe(&mut self.buf);
@@ -194,8 +198,9 @@ struct SealedEntry {
     index: usize,
     nonce_caller: [u8; DIGEST],
     attributes: SessionAttributes,
-    /// The command HMAC key: empty means no HMAC was sent (nor is one answered).
-    hmac_key: SecretBuf,
+    /// Whether an HMAC was sent (and so is answered): not for a policy session that needs
+    /// no authValue, unsalted and unbound.
+    hmac_sent: bool,
     /// The response HMAC key: the command's, except after a change of the authorized
     /// entity's authValue, which the TPM already uses for the response.
     response_key: SecretBuf,
@@ -208,6 +213,15 @@ pub(crate) struct Sealed {
     /// The authorizing session's place in the authorization area.
     position: usize,
     extra: Option<SealedEntry>,
+}
+
+impl Sealed {
+    /// Nothing sealed yet: [`seal`] fills it in place.
+    const EMPTY: Self = Self {
+        auth: None,
+        position: 0,
+        extra: None,
+    };
 }
 
 /// Whether the command's first parameter is sized (a TPM2B), so it may be encrypted.
@@ -412,17 +426,17 @@ impl Drop for Kept {
 /// password entries as the command wrote them): the password entry of the handle the
 /// authorizing session is for becomes the session's, the others stay, and an encryption
 /// session goes last; the first parameter is encrypted where the sessions and the command
-/// allow it. Returns the new length, the new authorization area and what the response check
-/// needs.
+/// allow it. Returns the new length and the new authorization area, and leaves in `out` what
+/// the response check needs (filled in place: it holds keys, and is not moved about).
 #[inline(never)]
 pub(crate) fn seal(
     sessions: &mut [Session],
     plan: &Plan,
     buf: &mut [u8],
-    len: usize,
+    (len, auth): (usize, Range<usize>),
     code: CommandCode,
-    auth: Range<usize>,
-) -> Result<(usize, Range<usize>, Sealed), SessionError> {
+    out: &mut Sealed,
+) -> Result<(usize, Range<usize>), SessionError> {
     let involved = [plan.auth, plan.extra];
     if involved
         .iter()
@@ -441,17 +455,19 @@ pub(crate) fn seal(
         .copied()
         .unwrap_or(NameBuf::EMPTY);
 
-    let entries = sealed_entries(
+    out.position = plan.position;
+    let mut hmac_keys = [SecretBuf::empty(), SecretBuf::empty()];
+    sealed_entries(
         sessions,
-        involved,
-        code,
+        (involved, code),
         (&name, password.as_bytes()),
         buf.get(params.clone()).unwrap_or_default(),
+        (&mut [&mut out.auth, &mut out.extra], &mut hmac_keys),
     );
-    let [auth_entry, extra_entry] = entries;
+    let (auth_entry, extra_entry) = (&out.auth, &out.extra);
 
     // Parameter encryption of the first (sized) parameter, before the cpHash.
-    for entry in [&auth_entry, &extra_entry].into_iter().flatten() {
+    for entry in [auth_entry, extra_entry].into_iter().flatten() {
         if entry.attributes.contains(SessionAttributes::DECRYPT) {
             let nonce_tpm = sessions
                 .get(entry.index)
@@ -482,7 +498,7 @@ pub(crate) fn seal(
         .map(|s| s.nonce_tpm);
 
     let mut area = [0u8; 4 + 4 * ENTRY_MAX];
-    let entries = (&auth_entry, &extra_entry);
+    let entries = [(auth_entry, &hmac_keys[0]), (extra_entry, &hmac_keys[1])];
     let built = write_area(
         &mut area,
         sessions,
@@ -490,34 +506,28 @@ pub(crate) fn seal(
         (&cp_hash, extra_nonce.as_ref().map_or(&[], |n| &n[..])),
         &kept,
     );
+    drop(hmac_keys);
     drop(kept);
     let area_len = built.map_err(|_| SessionError::TooManyHandles)?;
     let new_len = splice(buf, len, &auth, area.get(..area_len).unwrap_or_default())?;
     area.zeroize();
     let new_params = auth.start.saturating_add(area_len);
-    Ok((
-        new_len,
-        auth.start..new_params,
-        Sealed {
-            auth: auth_entry,
-            position: plan.position,
-            extra: extra_entry,
-        },
-    ))
+    Ok((new_len, auth.start..new_params))
 }
 
 /// The per-session state of the planned sessions (`involved`: the authorizing one, then the
-/// encrypting one), with their nonces drawn: keys, attributes for this command.
+/// encrypting one), with their nonces drawn, into `entries`: keys, attributes for this
+/// command; their command HMAC keys into `hmac_keys`.
 #[inline(never)]
 fn sealed_entries(
     sessions: &mut [Session],
-    involved: [Option<usize>; 2],
-    code: CommandCode,
+    (involved, code): ([Option<usize>; 2], CommandCode),
     (first_name, password): (&NameBuf, &[u8]),
     params: &[u8],
-) -> [Option<SealedEntry>; 2] {
-    let mut entries: [Option<SealedEntry>; 2] = [None, None];
-    for (k, (slot, index)) in entries.iter_mut().zip(involved).enumerate() {
+    (entries, hmac_keys): (&mut [&mut Option<SealedEntry>; 2], &mut [SecretBuf; 2]),
+) {
+    let slots = entries.iter_mut().zip(hmac_keys.iter_mut());
+    for (k, ((slot, hmac_slot), index)) in slots.zip(involved).enumerate() {
         let Some(session) = index.and_then(|i| sessions.get_mut(i)) else {
             continue;
         };
@@ -539,16 +549,16 @@ fn sealed_entries(
         {
             attributes |= SessionAttributes::ENCRYPT;
         }
-        *slot = Some(SealedEntry {
+        **slot = Some(SealedEntry {
             index: index.unwrap_or(0),
             nonce_caller: session.next_nonce(),
             attributes,
-            hmac_key,
+            hmac_sent: !hmac_key.as_bytes().is_empty(),
             response_key,
             cipher_key,
         });
+        *hmac_slot = hmac_key;
     }
-    entries
 }
 
 /// The new authorization area into `area`: its size, the password entries kept before the
@@ -558,7 +568,7 @@ fn sealed_entries(
 fn write_area(
     area: &mut [u8],
     sessions: &[Session],
-    (auth, extra): (&Option<SealedEntry>, &Option<SealedEntry>),
+    [auth, extra]: [(&Option<SealedEntry>, &SecretBuf); 2],
     (cp_hash, extra_nonce): (&[u8; DIGEST], &[u8]),
     kept: &Kept,
 ) -> Result<usize, WireError> {
@@ -566,12 +576,12 @@ fn write_area(
     w.u32(0)?;
     w.bytes(kept.before())?;
     let slots = [(auth, extra_nonce, true), (extra, &[][..], false)];
-    for (entry, covered, first) in slots {
+    for ((entry, key), covered, first) in slots {
         if let Some(e) = entry {
             let s = sessions.get(e.index);
             let nonce_tpm = s.map_or([0; DIGEST], |s| s.nonce_tpm);
             let handle = s.map_or(Handle::NULL, |s| s.handle);
-            write_entry(&mut w, handle, e, cp_hash, &nonce_tpm, covered)?;
+            write_entry(&mut w, (handle, e, key), cp_hash, &nonce_tpm, covered)?;
         }
         if first {
             w.bytes(kept.after())?;
@@ -587,8 +597,7 @@ fn write_area(
 /// empty: a policy session that needs no authValue, unsalted and unbound).
 fn write_entry(
     w: &mut Writer<'_>,
-    handle: Handle,
-    e: &SealedEntry,
+    (handle, e, key): (Handle, &SealedEntry, &SecretBuf),
     cp_hash: &[u8; DIGEST],
     nonce_tpm: &[u8; DIGEST],
     extra_nonce: &[u8],
@@ -596,11 +605,9 @@ fn write_entry(
     w.u32(handle.0)?;
     w.tpm2b(&e.nonce_caller, 64)?;
     w.u8(e.attributes.bits())?;
-    if e.hmac_key.as_bytes().is_empty() {
-        w.tpm2b(&[], 64)
-    } else {
+    if e.hmac_sent {
         let mac = hmac(
-            e.hmac_key.as_bytes(),
+            key.as_bytes(),
             &[
                 cp_hash,
                 &e.nonce_caller,
@@ -610,6 +617,8 @@ fn write_entry(
             ],
         );
         w.tpm2b(&mac, 64)
+    } else {
+        w.tpm2b(&[], 64)
     }
 }
 
@@ -718,9 +727,7 @@ pub(crate) fn open(
             let answer = at
                 .and_then(|at| rsp.sessions().nth(at))
                 .ok_or(SessionError::MissingResponseSession)?;
-            let ok = if entry.hmac_key.as_bytes().is_empty() {
-                answer.hmac.is_empty()
-            } else {
+            let ok = if entry.hmac_sent {
                 let expected = hmac(
                     entry.response_key.as_bytes(),
                     &[
@@ -731,6 +738,8 @@ pub(crate) fn open(
                     ],
                 );
                 same(&expected, answer.hmac.as_bytes())
+            } else {
+                answer.hmac.is_empty()
             };
             if !ok {
                 for e in [&sealed.auth, &sealed.extra].into_iter().flatten() {
