@@ -6,11 +6,12 @@ use core::ops::Range;
 
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{
-    CommandCode, CommandWriter, HEADER_LEN, Handle, Reader, Response, SessionAttributes, Tag,
-    Transport, Unmarshal, WireError, Writer,
+    CommandCode, CommandWriter, HEADER_LEN, Handle, Reader, Response, SessionAttributes, Transport,
+    Unmarshal, WireError, Writer,
 };
 use zeroize::Zeroize;
 
+use super::area::{self, OldArea};
 use super::crypto::{DIGEST, cfb, hmac, same, sha256, trim_zeros};
 use super::{NameBuf, SecretBuf, Session, SessionError, SessionType};
 
@@ -347,81 +348,6 @@ fn auth_keys(
     (key, response_key, cipher_key)
 }
 
-/// The longest authorization entry: handle, nonce, attributes, HMAC or password.
-const ENTRY_MAX: usize = 4 + 2 + 64 + 1 + 2 + 64;
-
-/// Password entries the sealed area keeps as the command wrote them, before and after the
-/// authorizing session's entry.
-struct Kept {
-    bytes: [u8; 2 * ENTRY_MAX],
-    before: usize,
-    after: usize,
-}
-
-impl Kept {
-    /// The password entries of the authorization area at `auth` in `buf`: those before entry
-    /// `position` and those after it; returns them and the password of entry `position`.
-    /// Without an authorizing session every entry is kept.
-    #[inline(never)]
-    fn split(
-        buf: &[u8],
-        auth: &Range<usize>,
-        position: Option<usize>,
-    ) -> Result<(Self, SecretBuf), SessionError> {
-        let area_start = auth.start.saturating_add(4);
-        let area = buf.get(area_start..auth.end).unwrap_or_default();
-        let mut r = Reader::new(area);
-        let mut password = SecretBuf::empty();
-        let (before, after_start) = match position {
-            Some(position) => {
-                for _ in 0..position {
-                    tpm2_wire::AuthCommand::unmarshal(&mut r)
-                        .map_err(|_| SessionError::TooManyHandles)?;
-                }
-                let before = r.offset();
-                let entry = tpm2_wire::AuthCommand::unmarshal(&mut r)
-                    .map_err(|_| SessionError::TooManyHandles)?;
-                password = SecretBuf::new(entry.hmac.as_bytes());
-                (before, r.offset())
-            }
-            None => (0, 0),
-        };
-        let after = area.len().saturating_sub(after_start);
-        let mut kept = Self {
-            bytes: [0; 2 * ENTRY_MAX],
-            before,
-            after,
-        };
-        if before.saturating_add(after) > kept.bytes.len() {
-            return Err(SessionError::TooManyHandles);
-        }
-        let parts = area
-            .get(..before)
-            .into_iter()
-            .chain(area.get(after_start..))
-            .flatten();
-        for (d, s) in kept.bytes.iter_mut().zip(parts) {
-            *d = *s;
-        }
-        Ok((kept, password))
-    }
-
-    fn before(&self) -> &[u8] {
-        self.bytes.get(..self.before).unwrap_or_default()
-    }
-
-    fn after(&self) -> &[u8] {
-        let end = self.before.saturating_add(self.after);
-        self.bytes.get(self.before..end).unwrap_or_default()
-    }
-}
-
-impl Drop for Kept {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
-    }
-}
-
 /// Applies the planned sessions to the command in `buf[..len]` (authorization area at `auth`,
 /// password entries as the command wrote them): the password entry of the handle the
 /// authorizing session is for becomes the session's, the others stay, and an encryption
@@ -446,7 +372,7 @@ pub(crate) fn seal(
         return Err(SessionError::Broken);
     }
     let position = plan.auth.map(|_| plan.position);
-    let (kept, password) = Kept::split(buf, &auth, position)?;
+    let (old, password) = OldArea::locate(buf, &auth, position)?;
     let params = auth.end..len;
     let name = plan
         .names
@@ -464,6 +390,7 @@ pub(crate) fn seal(
         buf.get(params.clone()).unwrap_or_default(),
         (&mut [&mut out.auth, &mut out.extra], &mut hmac_keys),
     );
+    drop(password);
     let (auth_entry, extra_entry) = (&out.auth, &out.extra);
 
     // Parameter encryption of the first (sized) parameter, before the cpHash.
@@ -493,26 +420,45 @@ pub(crate) fn seal(
             e.attributes
                 .intersects(SessionAttributes::DECRYPT | SessionAttributes::ENCRYPT)
         })
-        .filter(|_| kept.before == 0)
+        .filter(|_| !old.keeps_entries_before())
         .and_then(|e| sessions.get(e.index))
         .map(|s| s.nonce_tpm);
 
-    let mut area = [0u8; 4 + 4 * ENTRY_MAX];
-    let entries = [(auth_entry, &hmac_keys[0]), (extra_entry, &hmac_keys[1])];
-    let built = write_area(
-        &mut area,
-        sessions,
-        entries,
-        (&cp_hash, extra_nonce.as_ref().map_or(&[], |n| &n[..])),
-        &kept,
+    let lens = (
+        entry_len(auth_entry.as_ref()),
+        entry_len(extra_entry.as_ref()),
     );
-    drop(hmac_keys);
-    drop(kept);
-    let area_len = built.map_err(|_| SessionError::TooManyHandles)?;
-    let new_len = splice(buf, len, &auth, area.get(..area_len).unwrap_or_default())?;
-    area.zeroize();
-    let new_params = auth.start.saturating_add(area_len);
-    Ok((new_len, auth.start..new_params))
+    let new = area::make_room(buf, (&auth, len), &old, lens)?;
+    let slots = [
+        (
+            auth_entry,
+            &hmac_keys[0],
+            new.auth.clone(),
+            extra_nonce.as_ref().map_or(&[][..], |n| &n[..]),
+        ),
+        (extra_entry, &hmac_keys[1], new.extra.clone(), &[][..]),
+    ];
+    for (entry, key, slot, covered) in slots {
+        let Some(e) = entry else { continue };
+        let s = sessions.get(e.index);
+        let nonce_tpm = s.map_or([0; DIGEST], |s| s.nonce_tpm);
+        let handle = s.map_or(Handle::NULL, |s| s.handle);
+        let dst = buf.get_mut(slot.clone()).unwrap_or_default();
+        let mut w = Writer::new(dst);
+        let wrote = write_entry(&mut w, (handle, e, key), &cp_hash, &nonce_tpm, covered);
+        // The slot was sized for the entry: anything else would leave command bytes there.
+        if wrote.is_err() || w.position() != slot.len() {
+            return Err(SessionError::TooManyHandles);
+        }
+    }
+    Ok((new.len, new.area))
+}
+
+/// The length of the entry `e` writes: handle, nonceCaller, attributes, HMAC if one is sent.
+fn entry_len(e: Option<&SealedEntry>) -> usize {
+    e.map_or(0, |e| {
+        4 + 2 + DIGEST + 1 + 2 + if e.hmac_sent { DIGEST } else { 0 }
+    })
 }
 
 /// The per-session state of the planned sessions (`involved`: the authorizing one, then the
@@ -559,37 +505,6 @@ fn sealed_entries(
         });
         *hmac_slot = hmac_key;
     }
-}
-
-/// The new authorization area into `area`: its size, the password entries kept before the
-/// authorizing session's, its entry (its HMAC also covering `extra_nonce`), the password
-/// entries after it, the encrypting session's entry. Returns its length.
-#[inline(never)]
-fn write_area(
-    area: &mut [u8],
-    sessions: &[Session],
-    [auth, extra]: [(&Option<SealedEntry>, &SecretBuf); 2],
-    (cp_hash, extra_nonce): (&[u8; DIGEST], &[u8]),
-    kept: &Kept,
-) -> Result<usize, WireError> {
-    let mut w = Writer::new(area);
-    w.u32(0)?;
-    w.bytes(kept.before())?;
-    let slots = [(auth, extra_nonce, true), (extra, &[][..], false)];
-    for ((entry, key), covered, first) in slots {
-        if let Some(e) = entry {
-            let s = sessions.get(e.index);
-            let nonce_tpm = s.map_or([0; DIGEST], |s| s.nonce_tpm);
-            let handle = s.map_or(Handle::NULL, |s| s.handle);
-            write_entry(&mut w, (handle, e, key), cp_hash, &nonce_tpm, covered)?;
-        }
-        if first {
-            w.bytes(kept.after())?;
-        }
-    }
-    let size = u32::try_from(w.position().saturating_sub(4)).unwrap_or(u32::MAX);
-    w.patch(0, &size.to_be_bytes())?;
-    Ok(w.position())
 }
 
 /// One TPMS_AUTH_COMMAND: the session handle, its nonce, attributes and HMAC over
@@ -654,38 +569,6 @@ fn cp_hash(code: CommandCode, names: &Names, params: &[u8]) -> [u8; DIGEST] {
     }
     sha2::Digest::update(&mut h, params);
     sha2::Digest::finalize(h).into()
-}
-
-/// Replaces the authorization area `auth` of the command in `buf[..len]` by `area` (its size
-/// field included), moving the parameters after it, and fixes the tag and commandSize.
-/// Bytes the frame no longer covers are wiped. Returns the new length.
-#[inline(never)]
-fn splice(
-    buf: &mut [u8],
-    len: usize,
-    auth: &Range<usize>,
-    area: &[u8],
-) -> Result<usize, SessionError> {
-    let new_len = len.saturating_sub(auth.len()).saturating_add(area.len());
-    if new_len > buf.len() || auth.end > len {
-        return Err(SessionError::TooManyHandles);
-    }
-    let new_params = auth.start.saturating_add(area.len());
-    buf.copy_within(auth.end..len, new_params);
-    if let Some(dst) = buf.get_mut(auth.start..new_params) {
-        for (d, s) in dst.iter_mut().zip(area) {
-            *d = *s;
-        }
-    }
-    if new_len < len {
-        buf.get_mut(new_len..len).unwrap_or_default().zeroize();
-    }
-    let size = u32::try_from(new_len).unwrap_or(u32::MAX).to_be_bytes();
-    let tag = Tag::SESSIONS.0.to_be_bytes();
-    for (d, s) in buf.iter_mut().zip(tag.iter().chain(&size)) {
-        *d = *s;
-    }
-    Ok(new_len)
 }
 
 /// Checks the response HMAC of every session of the command in `frame` when it is a

@@ -12,6 +12,7 @@
 //! Secrets (session key, salt, authValues copied from the command) are wiped when the
 //! session ends and on every error path.
 
+mod area;
 pub(crate) mod crypto;
 mod ek;
 pub(crate) mod exec;
