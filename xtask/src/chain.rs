@@ -181,42 +181,39 @@ mod tests {
         (text, marks)
     }
 
-    #[test]
-    fn the_worst_chain_follows_a_bl_and_adds_the_frames() {
-        let (text, marks) = image(true);
-        let code = Code {
-            text: &text,
-            base: 0x1000,
-            marks,
-            taken: Vec::new(),
-        };
-        let functions = [
+    fn functions() -> [Function; 3] {
+        [
             function(0x1000, 0x10, 16, "a"),
             function(0x1010, 0x10, 32, "b"),
             function(0x1020, 0x10, 500, "c"),
-        ];
-        let chain: Vec<&str> = worst(&code, &functions, 0x1000)
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
-        assert_eq!(
-            chain,
-            ["a", "b"],
-            "the literal pool is data, not a call to c"
-        );
-        let (text, marks) = image(false);
+        ]
+    }
+
+    /// The names on the worst chain from `a` of the image, its pool marked as data or not.
+    fn chain_names(pool_marked: bool) -> Vec<String> {
+        let (text, marks) = image(pool_marked);
         let code = Code {
             text: &text,
             base: 0x1000,
             marks,
             taken: Vec::new(),
         };
-        let chain: Vec<&str> = worst(&code, &functions, 0x1000)
+        let functions = functions();
+        worst(&code, &functions, 0x1000)
             .iter()
-            .map(|f| f.name.as_str())
-            .collect();
+            .map(|f| f.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_worst_chain_follows_a_bl_and_skips_a_marked_literal_pool() {
         assert_eq!(
-            chain,
+            chain_names(true),
+            ["a", "b"],
+            "the pool is data, not a call to c"
+        );
+        assert_eq!(
+            chain_names(false),
             ["a", "c"],
             "unmarked, the same words decode as a call to c"
         );
@@ -233,11 +230,7 @@ mod tests {
             marks,
             taken: vec![0x1020],
         };
-        let functions = [
-            function(0x1000, 0x10, 16, "a"),
-            function(0x1010, 0x10, 32, "b"),
-            function(0x1020, 0x10, 500, "c"),
-        ];
+        let functions = functions();
         let total: u64 = worst(&code, &functions, 0x1000)
             .iter()
             .map(|f| f.frame)
