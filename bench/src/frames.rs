@@ -2,8 +2,8 @@
 //! against the others in [`crate::check`]), and a CreatePrimary response captured from libtpms.
 
 use tpm2_wire::{
-    Auth, AuthCommand, CommandCode, CommandWriter, Data, Handle, Marshal, Name, NvAttributes,
-    NvPublic, PcrSelectionList, SensitiveCreate, Tpm2b, Writer,
+    Auth, CommandCode, CommandWriter, Data, Handle, Marshal, Name, NvAttributes, NvPublic,
+    PcrSelectionList, SensitiveCreate, Tpm2b, Writer,
 };
 
 /// libtpms' answer to the RSA EK CreatePrimary, as the fuzz seed corpus holds it (a selector
@@ -80,8 +80,7 @@ pub fn nv_response() -> Vec<u8> {
 
 /// The CreatePrimary command's parameters, for the encoders that take them apart.
 pub(crate) fn ek_parameters(w: &mut CommandWriter<'_>) -> Result<(), tpm2_wire::WireError> {
-    w.handle(Handle::ENDORSEMENT)?
-        .sessions(&[AuthCommand::password(Auth::EMPTY)])?;
+    w.handle(Handle::ENDORSEMENT)?.password(Auth::EMPTY)?;
     w.param(&Tpm2b(SensitiveCreate::default()))?
         .param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE))?
         .param(&Data::EMPTY)?

@@ -1,8 +1,8 @@
 //! This project's encoders and decoders, as the library's command methods use them.
 
 use tpm2_wire::{
-    Auth, AuthCommand, CommandCode, CreationData, CreationTicket, Digest, Handle, Name, NvPublic,
-    Public, Response, Tpm2b, Unmarshal, WireError,
+    Auth, CommandCode, CreationData, CreationTicket, Digest, Handle, Name, NvPublic, Public,
+    Response, Tpm2b, Unmarshal, WireError,
 };
 
 use crate::frames::{command, ek_parameters};
@@ -15,8 +15,7 @@ pub fn encode_ek(buf: &mut [u8]) -> usize {
 /// DictionaryAttackLockReset into `buf`.
 pub fn encode_da(buf: &mut [u8]) -> usize {
     command(buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET, |w| {
-        w.handle(Handle::LOCKOUT)?
-            .sessions(&[AuthCommand::password(Auth::EMPTY)])?;
+        w.handle(Handle::LOCKOUT)?.password(Auth::EMPTY)?;
         Ok(())
     })
 }

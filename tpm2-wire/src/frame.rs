@@ -7,8 +7,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::bits::usize_from_u32;
 use crate::{
-    AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag, Unmarshal,
-    WireError, Writer,
+    Auth, AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag,
+    Unmarshal, WireError, Writer,
 };
 
 /// The size of a command or response header.
@@ -87,9 +87,12 @@ impl<'a> CommandWriter<'a> {
     /// Starts a command with code `code` in `buf`.
     pub fn new(buf: &'a mut [u8], code: CommandCode) -> Result<Self, WireError> {
         let mut w = Writer::new(buf);
-        w.u16(Tag::NO_SESSIONS.0)?;
-        w.u32(0)?;
-        code.marshal(&mut w)?;
+        // The header's space in one check; `finish` fills in the tag and the size.
+        let header = w.reserve(HEADER_LEN)?;
+        let code = code.0.to_be_bytes();
+        for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
+            *d = s;
+        }
         Ok(Self {
             w,
             phase: Phase::Handles,
@@ -130,6 +133,39 @@ impl<'a> CommandWriter<'a> {
         for session in sessions {
             session.marshal(&mut self.w)?;
         }
+        self.auth = Some(start..self.w.position());
+        self.phase = Phase::Parameters;
+        Ok(self)
+    }
+
+    /// Writes an authorization area of one password session (`TPM_RS_PW`) carrying `auth`,
+    /// what most commands need: the same bytes as
+    /// `sessions(&[AuthCommand::password(auth)])`, in one bounded write.
+    ///
+    /// ```
+    /// # use tpm2_wire::{Auth, CommandCode, CommandWriter, Handle};
+    /// let mut buf = [0u8; 64];
+    /// let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET)?;
+    /// cmd.handle(Handle::LOCKOUT)?.password(Auth::EMPTY)?;
+    /// let len = cmd.finish()?;
+    /// assert_eq!(&buf[..len][14..], &[0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0]);
+    /// # Ok::<(), tpm2_wire::WireError>(())
+    /// ```
+    pub fn password(&mut self, auth: Auth<'_>) -> Result<&mut Self, WireError> {
+        if self.phase != Phase::Handles || self.auth.is_some() {
+            return Err(self.out_of_order());
+        }
+        let start = self.w.position();
+        let password = auth.as_bytes();
+        // An `Auth` holds at most 64 bytes.
+        let [_, _, n0, n1] = u32::try_from(password.len()).unwrap_or(0).to_be_bytes();
+        let size = password.len().saturating_add(9);
+        let [s0, s1, s2, s3] = u32::try_from(size).unwrap_or(0).to_be_bytes();
+        let [h0, h1, h2, h3] = Handle::PASSWORD.0.to_be_bytes();
+        // Area size, session handle, empty nonce, no attributes, the password's size.
+        let head = [s0, s1, s2, s3, h0, h1, h2, h3, 0, 0, 0, n0, n1];
+        self.w.bytes(&head)?;
+        self.w.bytes(password)?;
         self.auth = Some(start..self.w.position());
         self.phase = Phase::Parameters;
         Ok(self)

@@ -35,6 +35,11 @@ impl<'a> Writer<'a> {
         (self.buf, self.pos)
     }
 
+    /// Takes the next `n` bytes for the caller to fill, or fails as a write of `n` bytes does.
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<&mut [u8], WireError> {
+        self.space(n)
+    }
+
     fn space(&mut self, n: usize) -> Result<&mut [u8], WireError> {
         let available = self.buf.len().saturating_sub(self.pos);
         let end = self.pos.checked_add(n);

@@ -49,6 +49,48 @@ fn dictionary_attack_lock_reset_with_password_session_is_byte_exact() {
     assert_eq!(auth, 14..27, "the authorization area, for wiping secrets");
 }
 
+/// `CommandWriter::password` writes what `sessions` writes for one password session, for
+/// the empty password, a short one and the longest, and refuses the same misplacements.
+#[test]
+fn the_password_area_is_the_one_password_session_area() {
+    let long = [0xA5u8; 64];
+    for password in [&b""[..], b"hunter2", &long] {
+        let auth = Auth::new(password).unwrap();
+        let frame = |one: bool| {
+            let mut buf = [0u8; 128];
+            let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_WRITE).unwrap();
+            cmd.handle(Handle(0x0100_0001)).unwrap();
+            cmd.handle(Handle(0x0100_0001)).unwrap();
+            if one {
+                cmd.password(auth).unwrap();
+            } else {
+                cmd.sessions(&[AuthCommand::password(auth)]).unwrap();
+            }
+            let auth_range = cmd.auth_range().unwrap();
+            cmd.param(&tpm2_wire::Data::EMPTY).unwrap();
+            let len = cmd.finish().unwrap();
+            (buf[..len].to_vec(), auth_range)
+        };
+        assert_eq!(frame(true), frame(false), "{} bytes", password.len());
+    }
+    let mut buf = [0u8; 64];
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET).unwrap();
+    cmd.handle(Handle::LOCKOUT).unwrap();
+    cmd.password(Auth::EMPTY).unwrap();
+    assert!(matches!(
+        cmd.password(Auth::EMPTY),
+        Err(WireError::OutOfOrder { offset: 27 })
+    ));
+    let mut small = [0u8; 20];
+    let mut cmd =
+        CommandWriter::new(&mut small, CommandCode::DICTIONARY_ATTACK_LOCK_RESET).unwrap();
+    cmd.handle(Handle::LOCKOUT).unwrap();
+    assert!(matches!(
+        cmd.password(Auth::EMPTY),
+        Err(WireError::BufferFull { offset: 14, .. })
+    ));
+}
+
 #[test]
 fn ek_create_primary_is_the_355_byte_frame() {
     let unique = [0u8; 256];
@@ -289,12 +331,13 @@ fn command_parts_out_of_order_and_full_buffers_are_refused() {
             available: 2
         })
     );
+    // The 10-byte header is written at once: a 9-byte buffer holds none of it.
     assert_eq!(
         CommandWriter::new(&mut [0u8; 9], CommandCode::STARTUP).err(),
         Some(WireError::BufferFull {
-            offset: 6,
-            needed: 4,
-            available: 3
+            offset: 0,
+            needed: 10,
+            available: 9
         })
     );
 }

@@ -8,7 +8,6 @@ use tpm2_wire::{
     Signature, TimeInfo, Transport, Unmarshal,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// A signed statement (Quote, Certify, CertifyCreation), borrowed from the response buffer.
@@ -49,7 +48,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         selection: &PcrSelectionList<'_>,
     ) -> Result<Attestation<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::QUOTE, 0, |c| {
-            c.handle(signer)?.sessions(&password(signer_auth))?;
+            c.handle(signer)?.password(signer_auth)?;
             c.param(&nonce)?.param(&scheme)?.param(selection)
         })?;
         attestation(&rsp)
@@ -85,9 +84,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         scheme: SigScheme,
     ) -> Result<Attestation<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CERTIFY_CREATION, 0, |c| {
-            c.handle(signer)?
-                .handle(object)?
-                .sessions(&password(signer_auth))?;
+            c.handle(signer)?.handle(object)?.password(signer_auth)?;
             c.param(&nonce)?
                 .param(&creation_hash)?
                 .param(&scheme)?
@@ -107,7 +104,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         validation: &HashcheckTicket<'_>,
     ) -> Result<Signature<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::SIGN, 0, |c| {
-            c.handle(key)?.sessions(&password(key_auth))?;
+            c.handle(key)?.password(key_auth)?;
             c.param(&digest)?.param(&scheme)?.param(validation)
         })?;
         let mut p = rsp.parameters();

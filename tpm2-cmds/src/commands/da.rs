@@ -3,7 +3,6 @@
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{Auth, CommandCode, Handle, Transport};
 
-use super::password;
 use crate::{Error, Tpm};
 
 impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
@@ -16,7 +15,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         lockout_auth: Auth<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::DICTIONARY_ATTACK_LOCK_RESET, 0, |c| {
-            c.handle(Handle::LOCKOUT)?.sessions(&password(lockout_auth))
+            c.handle(Handle::LOCKOUT)?.password(lockout_auth)
         })
         .map(drop)
     }
@@ -32,8 +31,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         lockout_recovery: u32,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::DICTIONARY_ATTACK_PARAMETERS, 0, |c| {
-            c.handle(Handle::LOCKOUT)?
-                .sessions(&password(lockout_auth))?;
+            c.handle(Handle::LOCKOUT)?.password(lockout_auth)?;
             c.param(&max_tries)?
                 .param(&recovery_time)?
                 .param(&lockout_recovery)

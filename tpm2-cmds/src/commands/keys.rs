@@ -7,7 +7,6 @@ use tpm2_wire::{
     PcrSelectionList, Private, Public, SensitiveCreate, Tpm2b, Transport, Unmarshal,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// TPM2_Create's answer: the new object's protected private area and its public area, which
@@ -64,7 +63,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         sensitive: &SensitiveCreate<'_>,
     ) -> Result<Created<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE, 0, |c| {
-            c.handle(parent)?.sessions(&password(parent_auth))?;
+            c.handle(parent)?.password(parent_auth)?;
             c.secret_param(&Tpm2b(*sensitive))?
                 .param(&Tpm2b(*template))?;
             c.param(&Data::EMPTY)?.param(&PcrSelectionList::empty())
@@ -90,7 +89,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         public: &Public<'_>,
     ) -> Result<Loaded<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::LOAD, 1, |c| {
-            c.handle(parent)?.sessions(&password(parent_auth))?;
+            c.handle(parent)?.password(parent_auth)?;
             c.param(&private)?.param(&Tpm2b(*public))
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
@@ -110,7 +109,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         sensitive: &SensitiveCreate<'_>,
     ) -> Result<CreatedLoaded<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_LOADED, 1, |c| {
-            c.handle(parent)?.sessions(&password(parent_auth))?;
+            c.handle(parent)?.password(parent_auth)?;
             // TPM2B_TEMPLATE holds a marshaled TPMT_PUBLIC, as TPM2B_PUBLIC does.
             c.secret_param(&Tpm2b(*sensitive))?.param(&Tpm2b(*template))
         })?;

@@ -18,10 +18,3 @@ pub use object::{CreatePrimary, ReadPublic};
 pub use pcr::{BANK_PCRS, PcrBank, PcrRead, PcrValue};
 pub use properties::{DaState, FixedProperties};
 pub use startup::{StartupOutcome, TestResult};
-
-use tpm2_wire::{Auth, AuthCommand};
-
-/// The one password session of a command authorized by `auth`.
-pub(crate) fn password(auth: Auth<'_>) -> [AuthCommand<'_>; 1] {
-    [AuthCommand::password(auth)]
-}

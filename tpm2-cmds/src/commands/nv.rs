@@ -6,7 +6,6 @@ use tpm2_wire::{
     WireError,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// TPM2_NV_ReadPublic's answer.
@@ -45,9 +44,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         offset: u16,
     ) -> Result<MaxNvBuffer<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::NV_READ, 0, |c| {
-            c.handle(auth_handle)?
-                .handle(index)?
-                .sessions(&password(auth))?;
+            c.handle(auth_handle)?.handle(index)?.password(auth)?;
             c.param(&size)?.param(&offset)
         })?;
         let mut p = rsp.parameters();
@@ -120,7 +117,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         public: &NvPublic<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_DEFINE_SPACE, 0, |c| {
-            c.handle(auth_handle)?.sessions(&password(auth))?;
+            c.handle(auth_handle)?.password(auth)?;
             c.secret_param(&index_auth)?.param(&Tpm2b(*public))
         })
         .map(drop)
@@ -134,9 +131,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         index: Handle,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_UNDEFINE_SPACE, 0, |c| {
-            c.handle(auth_handle)?
-                .handle(index)?
-                .sessions(&password(auth))
+            c.handle(auth_handle)?.handle(index)?.password(auth)
         })
         .map(drop)
     }
@@ -164,9 +159,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 max: MaxNvBuffer::MAX.into(),
             })?;
             self.execute(CommandCode::NV_WRITE, 0, |c| {
-                c.handle(auth_handle)?
-                    .handle(index)?
-                    .sessions(&password(auth))?;
+                c.handle(auth_handle)?.handle(index)?.password(auth)?;
                 c.param(&part)?.param(&at)
             })?;
         }

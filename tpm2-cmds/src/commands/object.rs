@@ -6,7 +6,6 @@ use tpm2_wire::{
     Public, SensitiveCreate, Tpm2b, Transport, Unmarshal,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// TPM2_CreatePrimary's answer, borrowed from the response buffer.
@@ -54,7 +53,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         creation_pcr: &PcrSelectionList<'_>,
     ) -> Result<CreatePrimary<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_PRIMARY, 1, |c| {
-            c.handle(hierarchy)?.sessions(&password(auth))?;
+            c.handle(hierarchy)?.password(auth)?;
             c.param(&Tpm2b(*sensitive))?.param(&Tpm2b(*template))?;
             c.param(&outside_info)?.param(creation_pcr)
         })?;
@@ -114,9 +113,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         persistent: Handle,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::EVICT_CONTROL, 0, |c| {
-            c.handle(auth_handle)?
-                .handle(object)?
-                .sessions(&password(auth))?;
+            c.handle(auth_handle)?.handle(object)?.password(auth)?;
             c.param(&persistent)
         })
         .map(drop)

@@ -6,7 +6,6 @@ use tpm2_wire::{
     PcrSelectionList, Transport, Unmarshal,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// TPM2_PCR_Read's answer.
@@ -177,9 +176,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         digests: &DigestValues<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::PCR_EXTEND, 0, |c| {
-            c.handle(Handle(index))?
-                .sessions(&password(auth))?
-                .param(digests)
+            c.handle(Handle(index))?.password(auth)?.param(digests)
         })
         .map(drop)
     }

@@ -5,7 +5,6 @@ use tpm2_wire::{
     Auth, CommandCode, Digest, Handle, MaxBuffer, ResponseCode, StartupType, Transport, Unmarshal,
 };
 
-use super::password;
 use crate::{Error, Tpm};
 
 /// What TPM2_Startup found.
@@ -83,9 +82,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         new_auth: Auth<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::HIERARCHY_CHANGE_AUTH, 0, |c| {
-            c.handle(hierarchy)?
-                .sessions(&password(auth))?
-                .secret_param(&new_auth)
+            c.handle(hierarchy)?.password(auth)?.secret_param(&new_auth)
         })
         .map(drop)
     }
@@ -96,7 +93,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// and lockout authValues. Destroys the owner's keys: never sent unless asked.
     pub fn clear(&mut self, auth_handle: Handle, auth: Auth<'_>) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::CLEAR, 0, |c| {
-            c.handle(auth_handle)?.sessions(&password(auth))
+            c.handle(auth_handle)?.password(auth)
         })
         .map(drop)
     }

@@ -7,7 +7,6 @@ use embedded_hal::delay::DelayNs;
 use tpm2_wire::{Auth, CommandCode, Digest, Handle, Nonce, PcrSelection, Transport, Unmarshal};
 
 use super::{PolicyDigest, Session};
-use crate::commands::password;
 use crate::{Error, Tpm};
 
 /// A started session installed in the client: every command sent through the guard that
@@ -108,9 +107,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         let session = self.handle;
         self.tpm
             .execute(CommandCode::POLICY_SECRET, 0, |c| {
-                c.handle(auth_handle)?
-                    .handle(session)?
-                    .sessions(&password(auth))?;
+                c.handle(auth_handle)?.handle(session)?.password(auth)?;
                 c.param(&Nonce::new(&nonce).unwrap_or_default())?
                     .param(&Digest::EMPTY)?
                     .param(&Nonce::EMPTY)?
