@@ -7,8 +7,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use crate::bits::usize_from_u32;
 use crate::{
-    Auth, AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Reader, ResponseCode, Tag,
-    Unmarshal, WireError, Writer,
+    Auth, AuthCommand, AuthResponse, CommandCode, Handle, Marshal, Nonce, Reader, ResponseCode,
+    Tag, Unmarshal, WireError, Writer,
 };
 
 /// The size of a command or response header.
@@ -295,8 +295,12 @@ impl<'a> Response<'a> {
             out.parameters = r.bytes(usize::try_from(len).unwrap_or(usize::MAX))?;
             out.auth_offset = r.offset();
             out.auth = r.peek_rest();
+            // Each entry checked as `AuthResponse` reads it (nonce, attributes, HMAC),
+            // without building it.
             while !r.is_empty() {
-                AuthResponse::unmarshal(&mut r)?;
+                r.tpm2b(Nonce::MAX)?;
+                r.u8()?;
+                r.tpm2b(Auth::MAX)?;
             }
         } else {
             out.parameters_offset = r.offset();

@@ -57,7 +57,7 @@ impl<'a> Reader<'a> {
         match self.rest.split_at_checked(n) {
             Some((head, tail)) => {
                 self.rest = tail;
-                self.offset = self.offset.saturating_add(n);
+                self.offset = self.offset.wrapping_add(n);
                 Ok(head)
             }
             None => Err(WireError::Truncated {
