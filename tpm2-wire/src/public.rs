@@ -54,7 +54,7 @@ impl Marshal for SymDefObject {
 }
 
 impl Unmarshal<'_> for SymDefObject {
-    #[inline]
+    #[inline(always)]
     fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let algorithm = AlgId::unmarshal(r)?;
         if algorithm == AlgId::NULL {
@@ -163,7 +163,7 @@ impl Scheme {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
         let offset = r.offset();
         let scheme = AlgId::unmarshal(r)?;
