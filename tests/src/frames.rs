@@ -3,7 +3,10 @@
 
 use core::fmt::Debug;
 
-use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, StartupType, Transport};
+use tpm2_wire::{
+    Auth, CommandCode, CommandWriter, Data, Handle, PcrSelectionList, Response, ResponseCode,
+    SensitiveCreate, StartupType, Tpm2b, Transport,
+};
 
 /// Builds a command with `build`, sends it, and returns the response frame.
 pub fn round_trip<T: Transport>(
@@ -48,4 +51,21 @@ where
     let bytes = <tpm2_wire::Digest<'_> as tpm2_wire::Unmarshal>::unmarshal(&mut params).unwrap();
     params.finish().unwrap();
     bytes.as_bytes().to_vec()
+}
+
+/// The RSA EK CreatePrimary command (355 bytes, empty endorsement password) into `buf`, as
+/// `Tpm::create_ek` writes it; its length.
+///
+/// # Panics
+///
+/// If `buf` is too small.
+pub fn ek_create_primary(buf: &mut [u8]) -> usize {
+    let mut cmd = CommandWriter::new(buf, CommandCode::CREATE_PRIMARY).unwrap();
+    cmd.handle(Handle::ENDORSEMENT).unwrap();
+    cmd.password(Auth::EMPTY).unwrap();
+    cmd.param(&Tpm2b(SensitiveCreate::default())).unwrap();
+    cmd.param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE)).unwrap();
+    cmd.param(&Data::EMPTY).unwrap();
+    cmd.param(&PcrSelectionList::empty()).unwrap();
+    cmd.finish().unwrap()
 }

@@ -412,3 +412,48 @@ impl Drop for QemuTpm {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The register accesses of one EK CreatePrimary round trip (355 bytes out) through a
+/// driver on [`QemuTpm`], against the interface's minimum with 32-bit accesses:
+/// ceil(355/4) + ceil(response/4) data accesses plus `handshake`. The completion polls (one
+/// access per pause, which `polls` reads from the driver's delay) are left out. Prints the
+/// figures, checks that the round trip took at most 1.2x the minimum beyond the polls, and
+/// returns both.
+///
+/// # Panics
+///
+/// If the round trip fails, the response is not the RSA EK's, or it took more than 1.2x
+/// the minimum.
+pub fn ek_round_trip_accesses<T: tpm2_wire::Transport>(
+    mut driver: T,
+    counts: impl Fn(&mut T) -> AccessCounts,
+    polls: impl FnOnce(T) -> u64,
+    (interface, handshake): (&str, u64),
+) -> (u64, u64)
+where
+    T::Error: core::fmt::Debug,
+{
+    let mut buf = [0u8; 4096];
+    let len = crate::frames::ek_create_primary(&mut buf);
+    assert_eq!(len, 355);
+    let start = counts(&mut driver);
+    let rsp_len = driver.transact(&mut buf, len).unwrap().len();
+    let end = counts(&mut driver);
+    assert!(rsp_len > 500, "the RSA EK's response");
+    let polls = polls(driver);
+    let accesses = end.total() - start.total();
+    let fixed = accesses - polls;
+    let minimum = 355u64.div_ceil(4) + (rsp_len as u64).div_ceil(4) + handshake;
+    println!(
+        "{interface} EK CreatePrimary: {len} B out, {rsp_len} B back: {accesses} accesses \
+         ({} reads, {} writes), of which {polls} completion polls; {fixed} without polls; \
+         {interface} minimum {minimum}",
+        end.reads - start.reads,
+        end.writes - start.writes
+    );
+    assert!(
+        fixed * 10 <= minimum * 12,
+        "{fixed} accesses is more than 1.2x the {interface} minimum {minimum}"
+    );
+    (fixed, minimum)
+}

@@ -3,7 +3,7 @@
 use tpm2_crb::{Config, Crb, CrbError};
 use tpm2_tests::delay::CountingDelay;
 use tpm2_tests::frames::{get_random, round_trip, startup};
-use tpm2_tests::qemu::{Device, QemuTpm};
+use tpm2_tests::qemu::{Device, QemuTpm, ek_round_trip_accesses};
 use tpm2_tis::{Interface, Tis, TisError};
 use tpm2_wire::{
     Capability, CapabilityData, CommandCode, Property, Response, ResponseCode, Transport, Unmarshal,
@@ -119,5 +119,25 @@ fn tpm12_behind_crb_is_refused() {
     assert!(
         matches!(err, Some(CrbError::Tpm12)),
         "the TPM 1.2 response tag is refused: {err:?}"
+    );
+}
+
+/// Register accesses of the EK CreatePrimary round trip (355 bytes out, the RSA EK back),
+/// not counting the completion polls that wait for key generation (one per pause).
+#[test]
+fn ek_create_primary_bus_accesses_are_near_the_crb_minimum() {
+    let mut bus = qemu();
+    let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    assert_eq!(startup(&mut crb), ResponseCode::SUCCESS);
+    // A driver whose delay counts the pauses of this round trip alone.
+    let (bus, _) = crb.into_parts();
+    let crb = Crb::new(bus, CountingDelay::default(), Config::default()).unwrap();
+    // The CRB handshake: locality request and grant, cmdReady and its acknowledgement,
+    // start, completion, goIdle, relinquish.
+    ek_round_trip_accesses(
+        crb,
+        |c| c.bus_mut().counts(),
+        |c| c.into_parts().1.pauses,
+        ("CRB", 8),
     );
 }
