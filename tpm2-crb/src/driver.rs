@@ -273,10 +273,17 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         if self.read(LOC_STS)? & loc_sts::GRANTED != 0 {
             return Ok(());
         }
+        self.request_and_wait()
+    }
+
+    /// Writes requestAccess and waits until the locality is granted (TIMEOUT_A): all a
+    /// command needs when the driver relinquished the locality after the previous one.
+    fn request_and_wait(&mut self) -> Result<(), B> {
         self.write(LOC_CTRL, loc_ctrl::REQUEST_ACCESS)?;
         let a = self.config.timeouts.a_us;
-        let refused = match self.wait(LOC_STS, a, |v| v != u32::MAX && v & loc_sts::GRANTED != 0) {
-            Ok(Some(_)) => return Ok(()),
+        let refused = match self.wait(LOC_STS, a, |v| v == u32::MAX || v & loc_sts::GRANTED != 0) {
+            Ok(Some(v)) if v != u32::MAX => return Ok(()),
+            Ok(Some(_)) => CrbError::NoTpm,
             Ok(None) => CrbError::LocalityNotGranted,
             Err(e) => e,
         };
@@ -460,7 +467,13 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
                 max,
             });
         }
-        self.request_locality()?;
+        // A held locality is checked; one the driver relinquished after the previous command
+        // (as the policy says, and never with the ACPI Start method) is simply requested.
+        if self.hold {
+            self.request_locality()?;
+        } else {
+            self.request_and_wait()?;
+        }
         let result = self.exchange(buf, command_len);
         // Idle, and the locality as the policy says, on every path; the first error wins.
         let finished = self.finish();
