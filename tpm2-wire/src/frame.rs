@@ -101,17 +101,26 @@ impl<'a> CommandWriter<'a> {
         })
     }
 
-    fn out_of_order(&self) -> WireError {
-        WireError::OutOfOrder {
-            offset: self.w.position(),
+    /// Where the next handle or the authorization area goes: refused once the area or a
+    /// parameter was written.
+    fn in_handle_area(&self) -> Result<usize, WireError> {
+        let offset = self.w.position();
+        if self.phase != Phase::Handles || self.auth.is_some() {
+            return Err(WireError::OutOfOrder { offset });
         }
+        Ok(offset)
+    }
+
+    /// Records the authorization area written from `start`: parameters follow.
+    fn area_written(&mut self, start: usize) -> &mut Self {
+        self.auth = Some(start..self.w.position());
+        self.phase = Phase::Parameters;
+        self
     }
 
     /// Appends a handle to the handle area.
     pub fn handle(&mut self, handle: Handle) -> Result<&mut Self, WireError> {
-        if self.phase != Phase::Handles || self.auth.is_some() {
-            return Err(self.out_of_order());
-        }
+        self.in_handle_area()?;
         handle.marshal(&mut self.w)?;
         Ok(self)
     }
@@ -119,10 +128,7 @@ impl<'a> CommandWriter<'a> {
     /// Writes the authorization area; [`CommandWriter::finish`] then tags the command
     /// TPM_ST_SESSIONS.
     pub fn sessions(&mut self, sessions: &[AuthCommand<'_>]) -> Result<&mut Self, WireError> {
-        if self.phase != Phase::Handles || self.auth.is_some() {
-            return Err(self.out_of_order());
-        }
-        let start = self.w.position();
+        let start = self.in_handle_area()?;
         // The area's size is known before it is written: handle, nonce, attributes, HMAC.
         let size = sessions.iter().fold(0usize, |n, s| {
             n.saturating_add(9)
@@ -133,9 +139,7 @@ impl<'a> CommandWriter<'a> {
         for session in sessions {
             session.marshal(&mut self.w)?;
         }
-        self.auth = Some(start..self.w.position());
-        self.phase = Phase::Parameters;
-        Ok(self)
+        Ok(self.area_written(start))
     }
 
     /// Writes an authorization area of one password session (`TPM_RS_PW`) carrying `auth`,
@@ -152,10 +156,7 @@ impl<'a> CommandWriter<'a> {
     /// # Ok::<(), tpm2_wire::WireError>(())
     /// ```
     pub fn password(&mut self, auth: Auth<'_>) -> Result<&mut Self, WireError> {
-        if self.phase != Phase::Handles || self.auth.is_some() {
-            return Err(self.out_of_order());
-        }
-        let start = self.w.position();
+        let start = self.in_handle_area()?;
         let password = auth.as_bytes();
         // An `Auth` holds at most 64 bytes.
         let [_, _, n0, n1] = u32::try_from(password.len()).unwrap_or(0).to_be_bytes();
@@ -166,9 +167,7 @@ impl<'a> CommandWriter<'a> {
         let head = [s0, s1, s2, s3, h0, h1, h2, h3, 0, 0, 0, n0, n1];
         self.w.bytes(&head)?;
         self.w.bytes(password)?;
-        self.auth = Some(start..self.w.position());
-        self.phase = Phase::Parameters;
-        Ok(self)
+        Ok(self.area_written(start))
     }
 
     /// Appends a parameter.
