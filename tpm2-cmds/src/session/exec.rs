@@ -507,9 +507,9 @@ fn sealed_entries(
     }
 }
 
-/// One TPMS_AUTH_COMMAND: the session handle, its nonce, attributes and HMAC over
-/// cpHash || nonceCaller || nonceTPM || `extra_nonce` || attributes (no HMAC when the key is
-/// empty: a policy session that needs no authValue, unsalted and unbound).
+/// One TPMS_AUTH_COMMAND: the session handle, its nonce, attributes and HMAC with `key` over
+/// cpHash || nonceCaller || nonceTPM || `extra_nonce` || attributes (no HMAC where the entry
+/// sends none: a policy session that needs no authValue, unsalted and unbound).
 fn write_entry(
     w: &mut Writer<'_>,
     (handle, e, key): (Handle, &SealedEntry, &SecretBuf),
