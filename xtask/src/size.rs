@@ -178,47 +178,67 @@ fn section(elf: &[u8], name: &str) -> Option<(usize, usize)> {
         .map(|s| (s.offset, s.size))
 }
 
-/// The image's functions: address (Thumb bit cleared) to (demangled name, size in bytes).
-fn functions(elf: &[u8]) -> Option<std::collections::HashMap<u64, (String, u64)>> {
+/// One ELF symbol: its name (up to the terminating zero), value, size and type (STT_*).
+struct Symbol<'e> {
+    name: &'e [u8],
+    value: u64,
+    size: u64,
+    kind: u64,
+}
+
+/// The entries of the image's symbol table.
+fn symbols(elf: &[u8]) -> Option<Vec<Symbol<'_>>> {
     let (sym_off, sym_size) = section(elf, ".symtab")?;
     let (str_off, _) = section(elf, ".strtab")?;
-    let mut names = std::collections::HashMap::new();
-    for entry in elf.get(sym_off..sym_off + sym_size)?.chunks_exact(16) {
-        let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
-        let name: Vec<u8> = elf
-            .get(name_at..)?
-            .iter()
-            .take_while(|b| **b != 0)
-            .copied()
-            .collect();
-        // STT_FUNC symbols only; ARM mapping symbols ($t, $d) share the addresses.
-        if le(entry, 12, 1)? & 0xF == 2 {
-            let name = String::from_utf8_lossy(&name).into_owned();
-            names.insert(
-                le(entry, 4, 4)? & !1,
-                (
-                    format!("{:#}", rustc_demangle::demangle(&name)),
-                    le(entry, 8, 4)?,
-                ),
-            );
-        }
-    }
+    elf.get(sym_off..sym_off + sym_size)?
+        .chunks_exact(16)
+        .map(|entry| {
+            let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
+            let rest = elf.get(name_at..)?;
+            let end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+            Some(Symbol {
+                name: rest.get(..end)?,
+                value: le(entry, 4, 4)?,
+                size: le(entry, 8, 4)?,
+                kind: le(entry, 12, 1)? & 0xF,
+            })
+        })
+        .collect()
+}
+
+/// The image's functions: address (Thumb bit cleared) to (demangled name, size in bytes).
+fn functions(elf: &[u8]) -> Option<std::collections::HashMap<u64, (String, u64)>> {
+    // STT_FUNC symbols only; ARM mapping symbols ($t, $d) share the addresses.
+    let names = symbols(elf)?
+        .into_iter()
+        .filter(|s| s.kind == 2)
+        .map(|s| {
+            let name = String::from_utf8_lossy(s.name);
+            let name = format!("{:#}", rustc_demangle::demangle(&name));
+            (s.value & !1, (name, s.size))
+        })
+        .collect();
     Some(names)
 }
 
 /// The ARM mapping symbols: where code (`$t`) and data (`$d`) start, sorted.
 fn mapping_marks(elf: &[u8]) -> Option<Vec<(u64, bool)>> {
-    let (sym_off, sym_size) = section(elf, ".symtab")?;
-    let (str_off, _) = section(elf, ".strtab")?;
-    let mut marks = Vec::new();
-    for entry in elf.get(sym_off..sym_off + sym_size)?.chunks_exact(16) {
-        let name_at = str_off + usize::try_from(le(entry, 0, 4)?).ok()?;
-        match elf.get(name_at..name_at + 3)? {
-            [b'$', b'd', 0 | b'.'] => marks.push((le(entry, 4, 4)?, true)),
-            [b'$', b't', 0 | b'.'] => marks.push((le(entry, 4, 4)? & !1, false)),
-            _ => {}
-        }
-    }
+    let is = |name: &[u8], mark: &[u8]| {
+        name.strip_prefix(mark)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"."))
+    };
+    let mut marks: Vec<(u64, bool)> = symbols(elf)?
+        .into_iter()
+        .filter_map(|s| {
+            if is(s.name, b"$d") {
+                Some((s.value, true))
+            } else if is(s.name, b"$t") {
+                Some((s.value & !1, false))
+            } else {
+                None
+            }
+        })
+        .collect();
     marks.sort_unstable();
     Some(marks)
 }
