@@ -120,6 +120,36 @@ fn the_password_is_wiped_from_the_buffer_after_the_command() {
 }
 
 #[test]
+fn a_primary_objects_sensitive_area_is_wiped_after_success_and_after_a_tpm_error() {
+    let user_auth = b"the-new-key-password";
+    let data = b"data-sealed-in-the-key";
+    for rc in [0u32, 0x9A2] {
+        let mut tpm = client(&[rc]);
+        let sensitive = tpm2_wire::SensitiveCreate {
+            user_auth: Auth::new(user_auth).unwrap(),
+            data: tpm2_wire::SensitiveData::new(data).unwrap(),
+        };
+        let _ = tpm.create_primary(
+            Handle::OWNER,
+            Auth::EMPTY,
+            &crate::templates::SRK_ECC_P256,
+            &sensitive,
+            tpm2_wire::Data::EMPTY,
+            &tpm2_wire::PcrSelectionList::empty(),
+        );
+        let sent = tpm.transport_mut().sent[0].clone();
+        for s in [&user_auth[..], &data[..]] {
+            assert!(sent.windows(s.len()).any(|w| w == s), "sent");
+            assert!(
+                !tpm.buf.windows(s.len()).any(|w| w == s),
+                "rc {rc:#x}: {:?} left in the buffer",
+                core::str::from_utf8(s)
+            );
+        }
+    }
+}
+
+#[test]
 fn secret_parameters_are_wiped_after_success_and_after_a_tpm_error() {
     let secret = b"the-new-owner-password";
     let index_auth = b"the-nv-index-password";
