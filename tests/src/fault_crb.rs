@@ -22,6 +22,9 @@ pub enum CrbFault {
     TpmStsFatal,
     /// CTRL_REQ.cmdReady never clears.
     CmdReadyNeverAcknowledged,
+    /// cmdReady is acknowledged (the bit clears) but CTRL_STS.tpmIdle stays set, and START
+    /// is ignored while idle: the command stays in the buffer the response would fill.
+    StaysIdle,
     /// The command buffer is advertised outside the 0x5000-byte window.
     BufferOutsideWindow,
     /// The command and response buffers start together with different sizes.
@@ -219,7 +222,7 @@ impl FaultCrb {
                 if value & ctrl_req::CMD_READY != 0 {
                     if self.fault == CrbFault::CmdReadyNeverAcknowledged {
                         self.cmd_ready_pending = true;
-                    } else {
+                    } else if self.fault != CrbFault::StaysIdle {
                         self.idle = false;
                     }
                 }

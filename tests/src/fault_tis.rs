@@ -27,7 +27,9 @@ pub enum TisFault {
     BurstCountHuge,
     /// Expect stays set after the last byte.
     ExpectNeverClears,
-    /// Expect clears after the first byte.
+    /// Expect clears after the first byte, and burstCount is 8 while a command is received,
+    /// so that a 12-byte command ends its first burst with bytes left that the TPM no longer
+    /// expects.
     ExpectZeroTooEarly,
     /// The command never completes: dataAvail never sets.
     DataAvailNeverSet,
@@ -152,6 +154,7 @@ impl FaultTis {
         match self.fault {
             TisFault::BurstCountStuckZero => 0,
             TisFault::BurstCountHuge => 0xFFFF,
+            TisFault::ExpectZeroTooEarly if self.state != State::Completion => 8,
             _ => match self.state {
                 State::Completion => self.current.len().saturating_sub(self.rsp_pos).min(BURST),
                 _ => BURST,

@@ -3,8 +3,8 @@
 use tpm2_crb::{Config, Crb, CrbError};
 use tpm2_tests::delay::CountingDelay;
 use tpm2_tests::frames::{get_random, round_trip, startup};
-use tpm2_tests::qemu::{Device, QemuTpm, ek_round_trip_accesses};
-use tpm2_tis::{Interface, Tis, TisError};
+use tpm2_tests::qemu::{Device, Minimum, QemuTpm, buffer_data, ek_round_trip_accesses};
+use tpm2_tis::{Interface, LocalityPolicy, Tis, TisError};
 use tpm2_wire::{
     Capability, CapabilityData, CommandCode, Property, Response, ResponseCode, Transport, Unmarshal,
 };
@@ -122,22 +122,71 @@ fn tpm12_behind_crb_is_refused() {
     );
 }
 
+/// The CRB round trip with locality 0 requested and relinquished: request and grant,
+/// cmdReady and its acknowledgement, START and its clearing, one CTRL_STS read (neither
+/// fatal nor still idle), goIdle, relinquish.
+const CRB_RELEASED: Minimum = Minimum {
+    interface: "CRB, locality relinquished",
+    data: buffer_data,
+    handshake: &[
+        "LOC_CTRL requestAccess",
+        "LOC_STS granted",
+        "CTRL_REQ cmdReady",
+        "CTRL_REQ acknowledged",
+        "CTRL_START",
+        "CTRL_START cleared",
+        "CTRL_STS",
+        "CTRL_REQ goIdle",
+        "LOC_CTRL relinquish",
+    ],
+};
+
+/// The same with the locality held (as firmware that ran first leaves it): one LOC_STS read
+/// checks it.
+const CRB_HELD: Minimum = Minimum {
+    interface: "CRB, locality held",
+    data: buffer_data,
+    handshake: &[
+        "LOC_STS granted",
+        "CTRL_REQ cmdReady",
+        "CTRL_REQ acknowledged",
+        "CTRL_START",
+        "CTRL_START cleared",
+        "CTRL_STS",
+        "CTRL_REQ goIdle",
+    ],
+};
+
 /// Register accesses of the EK CreatePrimary round trip (355 bytes out, the RSA EK back),
-/// not counting the completion polls that wait for key generation (one per pause).
+/// not counting the completion polls that wait for key generation (one per pause): exactly
+/// the CRB minimum, with the locality relinquished and with it held.
 #[test]
-fn ek_create_primary_bus_accesses_are_near_the_crb_minimum() {
+fn ek_create_primary_bus_accesses_are_the_crb_minimum() {
     let mut bus = qemu();
     let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
     assert_eq!(startup(&mut crb), ResponseCode::SUCCESS);
     // A driver whose delay counts the pauses of this round trip alone.
     let (bus, _) = crb.into_parts();
-    let crb = Crb::new(bus, CountingDelay::default(), Config::default()).unwrap();
-    // The CRB handshake: locality request and grant, cmdReady and its acknowledgement,
-    // start, completion, goIdle, relinquish.
+    let crb = Crb::new(&mut *bus, CountingDelay::default(), Config::default()).unwrap();
+    assert!(
+        !crb.holds_locality(),
+        "no firmware ran: the locality is relinquished"
+    );
     ek_round_trip_accesses(
         crb,
         |c| c.bus_mut().counts(),
         |c| c.into_parts().1.pauses,
-        ("CRB", 8),
+        &CRB_RELEASED,
+    );
+    let keep = Config {
+        locality_policy: LocalityPolicy::Keep,
+        ..Config::default()
+    };
+    let crb = Crb::new(&mut *bus, CountingDelay::default(), keep).unwrap();
+    ek_round_trip_accesses(
+        crb,
+        |c| c.bus_mut().counts(),
+        |c| c.into_parts().1.pauses,
+        &CRB_HELD,
     );
 }

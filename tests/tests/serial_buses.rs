@@ -205,9 +205,9 @@ fn transactions_per_ek_round_trip_against_the_minimum() {
         .len() as u64;
     let sts = u64::from(model.borrow().sts_reads - sts0);
     let spi = u64::from(model.borrow().frames - frames0) - sts;
-    // Locality request (write, read), command bytes but the last in 64-byte frames, the
-    // last byte, tpmGo, the header, the rest in 64-byte frames, commandReady, release.
-    let spi_min = 2 + (len - 1).div_ceil(64) + 1 + 1 + 1 + (rsp - 10).div_ceil(64) + 1 + 1;
+    // Locality request (write, read), the command in 64-byte frames, tpmGo, the header, the
+    // rest in 64-byte frames, commandReady, release.
+    let spi_min = 2 + len.div_ceil(64) + 1 + 1 + (rsp - 10).div_ceil(64) + 1 + 1;
     // I2C: a register read is two messages, a write one; data in 32-byte messages (31 after
     // the register number on writes).
     let mut tis = i2c_driver(0);
@@ -220,7 +220,7 @@ fn transactions_per_ek_round_trip_against_the_minimum() {
     tpm2_wire::Transport::transact(&mut tis, &mut buf, len as usize).unwrap();
     let i2c_sts = sts_reads(&mut tis) - sts_before;
     let i2c = u64::from(tis.bus_mut().messages() - messages0) - 2 * i2c_sts;
-    let i2c_min = 1 + 2 + (len - 1).div_ceil(31) + 1 + 1 + 2 + 2 * (rsp - 10).div_ceil(32) + 1 + 1;
+    let i2c_min = 1 + 2 + len.div_ceil(31) + 1 + 2 + 2 * (rsp - 10).div_ceil(32) + 1 + 1;
     println!(
         "EK CreatePrimary ({len} B out, {rsp} B back): SPI {spi} frames besides {sts} STS \
          reads (minimum {spi_min}); I2C {i2c} messages besides {i2c_sts} STS reads \

@@ -117,7 +117,7 @@ fn rows() -> Vec<Row> {
             TisFault::ExpectZeroTooEarly,
             Err(ExpectMismatch {
                 expected: true,
-                sent: 11,
+                sent: 8,
             }),
             0,
             false,
@@ -361,4 +361,33 @@ fn get_random(buf: &mut [u8]) -> usize {
     let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
     cmd.param(&16u16).unwrap();
     cmd.finish().unwrap()
+}
+
+/// The TPM stops expecting bytes where the header's commandSize says, and the driver checks
+/// Expect only at burst ends: a command whose size field is not its length would be cut
+/// short or left hanging, so it is refused before a byte reaches the FIFO.
+#[test]
+fn a_command_whose_size_field_is_not_its_length_is_refused_unsent() {
+    for (size_field, len) in [(12u32, 14usize), (14, 12), (0, 12)] {
+        let mut model = FaultTis::new(TisFault::None);
+        let mut tis = Tis::new(&mut model, VirtualClock::default(), Config::default()).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(get_random(&mut buf), 12);
+        buf[2..6].copy_from_slice(&size_field.to_be_bytes());
+        let err = tpm2_wire::Transport::transact(&mut tis, &mut buf, len).err();
+        assert_eq!(
+            err,
+            Some(TisError::BadCommand { len }),
+            "size {size_field}, {len} bytes"
+        );
+        let _ = tis.into_parts();
+        assert!(
+            model.commands.is_empty() && model.go_count == 0,
+            "nothing sent"
+        );
+        assert!(
+            model.is_idle() && model.released(0),
+            "TPM idle, locality given back"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
 use crate::regs::{
     CTRL_CANCEL, CTRL_CMD_HADDR, CTRL_CMD_LADDR, CTRL_CMD_SIZE, CTRL_REQ, CTRL_RSP_ADDR,
     CTRL_RSP_SIZE, CTRL_START, CTRL_STS, DATA_BUFFER, LOC_CTRL, LOC_STATE, LOC_STS, ctrl_req,
-    ctrl_sts, loc_ctrl, loc_state, loc_sts,
+    ctrl_sts, loc_ctrl, loc_sts,
 };
 use crate::{CrbError, Wait};
 
@@ -175,7 +175,12 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         // With ACPI Start the locality registers are not the driver's to use.
         crb.hold = crb.acpi_start() || crb.config.locality_policy.holds(found_active);
         crb.request_locality()?;
-        let layout = crb.cmd_ready().and_then(|()| crb.read_layout());
+        // A cancel left requested would cancel the next command. The driver clears it here
+        // and after each cancel of its own, not before every command (EDK2's order).
+        let layout = crb
+            .write(CTRL_CANCEL, 0)
+            .and_then(|()| crb.cmd_ready())
+            .and_then(|()| crb.read_layout());
         let finished = crb.finish();
         crb.layout = layout?;
         finished?;
@@ -264,16 +269,17 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Requests locality 0 and waits until it is granted (TIMEOUT_A). A granted locality
     /// counts as granted.
     pub fn request_locality(&mut self) -> Result<(), B> {
-        if self.read(LOC_STATE)? == u32::MAX {
-            return Err(CrbError::NoTpm);
+        // With ACPI Start only the TPM's presence is checked; otherwise LOC_STS tells both.
+        let reg = if self.acpi_start() {
+            LOC_STATE
+        } else {
+            LOC_STS
+        };
+        match self.read(reg)? {
+            u32::MAX => Err(CrbError::NoTpm),
+            v if self.acpi_start() || v & loc_sts::GRANTED != 0 => Ok(()),
+            _ => self.request_and_wait(),
         }
-        if self.acpi_start() {
-            return Ok(());
-        }
-        if self.read(LOC_STS)? & loc_sts::GRANTED != 0 {
-            return Ok(());
-        }
-        self.request_and_wait()
     }
 
     /// Writes requestAccess and waits until the locality is granted (TIMEOUT_A): all a
@@ -293,20 +299,18 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         Err(refused)
     }
 
+    /// Writes relinquish. Whoever requests the locality next waits for its own grant, so
+    /// nothing waits for this one to take effect (EDK2 never relinquishes; Linux waits).
     fn release(&mut self) -> Result<(), B> {
         if self.acpi_start() {
             return Ok(());
         }
-        self.write(LOC_CTRL, loc_ctrl::RELINQUISH)?;
-        let c = self.config.timeouts.c_us;
-        match self.wait(LOC_STATE, c, |v| v & loc_state::ASSIGNED == 0)? {
-            Some(_) => Ok(()),
-            None => Err(CrbError::Timeout(Wait::Relinquish)),
-        }
+        self.write(LOC_CTRL, loc_ctrl::RELINQUISH)
     }
 
-    /// Moves the TPM to the ready state: cmdReady acknowledged and tpmIdle cleared, with a
-    /// goIdle between attempts.
+    /// Moves the TPM to the ready state: cmdReady acknowledged (Linux's check), with a
+    /// goIdle between attempts. That the TPM also left the idle state is checked after the
+    /// command, in the one CTRL_STS read that looks for a fatal error.
     fn cmd_ready(&mut self) -> Result<(), B> {
         if self.acpi_start() {
             return Ok(());
@@ -314,13 +318,10 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         let c = self.config.timeouts.c_us;
         for _ in 0..CMD_READY_ATTEMPTS {
             self.write(CTRL_REQ, ctrl_req::CMD_READY)?;
-            let acknowledged = self
+            if self
                 .wait(CTRL_REQ, c, |v| v & ctrl_req::CMD_READY == 0)?
                 .is_some()
-                && self
-                    .wait(CTRL_STS, c, |v| v & ctrl_sts::IDLE == 0)?
-                    .is_some();
-            if acknowledged {
+            {
                 return Ok(());
             }
             self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
@@ -329,21 +330,13 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         Err(CrbError::Timeout(Wait::CmdReady))
     }
 
-    /// Asks the TPM to go idle. A TPM with CapCRBIdleBypass may skip the idle state, so the
-    /// request is not waited for there.
+    /// Asks the TPM to go idle, without waiting for it (EDK2 since 2022): the next
+    /// cmdReady, ours or the firmware's, waits for the TPM to be ready.
     fn go_idle(&mut self) -> Result<(), B> {
         if self.acpi_start() {
             return Ok(());
         }
-        self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
-        if self.probe.interface_id.crb_idle_bypass() {
-            return Ok(());
-        }
-        let c = self.config.timeouts.c_us;
-        match self.wait(CTRL_REQ, c, |v| v & ctrl_req::GO_IDLE == 0)? {
-            Some(_) => Ok(()),
-            None => Err(CrbError::Timeout(Wait::GoIdle)),
-        }
+        self.write(CTRL_REQ, ctrl_req::GO_IDLE)
     }
 
     fn read_layout(&mut self) -> Result<Layout, B> {
@@ -404,13 +397,31 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         read_block(&mut self.bus, offset, dst).map_err(CrbError::Bus)
     }
 
+    /// Copies the command into the command buffer. Its last bytes go as one zero-padded
+    /// 32-bit write where the buffer is aligned and has the room: the TPM reads
+    /// commandSize bytes, so the padding is never part of the command.
+    fn write_command(&mut self, cmd: &[u8]) -> Result<(), B> {
+        let offset = self.layout.cmd_offset;
+        let whole = cmd.len() & !3;
+        let (words, tail) = cmd.split_at_checked(whole).unwrap_or((cmd, &[]));
+        self.write_buffer(offset, words)?;
+        let at = offset.wrapping_add(whole as u32);
+        let room = usize::try_from(self.layout.cmd_size).unwrap_or(0);
+        if tail.is_empty() || at % 4 != 0 || whole + 4 > room {
+            return self.write_buffer(at, tail);
+        }
+        let mut word = [0u8; 4];
+        for (d, s) in word.iter_mut().zip(tail) {
+            *d = *s;
+        }
+        self.write(at, u32::from_le_bytes(word))
+    }
+
     fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
         let cmd = buf.get(..len).unwrap_or_default();
         let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
         self.cmd_ready()?;
-        self.write(CTRL_CANCEL, 0)?;
-        let layout = self.layout;
-        self.write_buffer(layout.cmd_offset, cmd)?;
+        self.write_command(cmd)?;
         self.write(CTRL_START, 1)?;
         self.acpi_notify()?;
         let budget = duration_ms.saturating_mul(1000);
@@ -428,18 +439,27 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             };
             return Err(CrbError::Timeout(wait));
         }
-        if self.read(CTRL_STS)? & ctrl_sts::FATAL != 0 {
+        // One read for two failures: a fatal error (Linux's check), and a TPM still idle
+        // although it acknowledged cmdReady, which ignored START (as QEMU does without a
+        // locality) and left the command in the buffer where the response should be.
+        let status = self.read(CTRL_STS)?;
+        if status & ctrl_sts::FATAL != 0 {
             return Err(CrbError::TpmFatal);
         }
+        if status & ctrl_sts::IDLE != 0 && !self.acpi_start() {
+            return Err(CrbError::IdleAtStart);
+        }
+        let layout = self.layout;
         let room = buf
             .len()
             .min(usize::try_from(layout.rsp_size).unwrap_or(usize::MAX));
-        let header = buf
-            .get_mut(..HEADER_LEN)
-            .ok_or(CrbError::ResponseTooLarge {
-                size: 10,
-                capacity: room,
-            })?;
+        // Twelve bytes when they fit, so that the rest starts aligned (Linux reads eight);
+        // past a 10-byte response they are the buffer's own bytes, never the TPM's.
+        let first = if room >= 12 { 12 } else { HEADER_LEN };
+        let header = buf.get_mut(..first).ok_or(CrbError::ResponseTooLarge {
+            size: 10,
+            capacity: room,
+        })?;
         self.read_buffer(layout.rsp_offset, header)?;
         let size = Header::response_size(header, room).map_err(|e| match e {
             WireError::Tpm12Response { .. } => CrbError::Tpm12,
@@ -449,8 +469,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             },
             other => CrbError::BadResponse(other),
         })?;
-        let rest = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
-        self.read_buffer(layout.rsp_offset + HEADER_LEN as u32, rest)?;
+        if let Some(rest) = buf.get_mut(first..size) {
+            self.read_buffer(layout.rsp_offset + first as u32, rest)?;
+        }
         Ok(size)
     }
 }

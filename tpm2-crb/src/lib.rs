@@ -5,17 +5,20 @@
 //! goIdle between them, the command copied into the buffer the TPM advertises (validated to
 //! lie inside the mapped window; a command and response buffer that are the same buffer, as
 //! on QEMU, are supported), START, START polled to clear within the command's duration,
-//! CTRL_STS.tpmSts checked, the response header then the rest read back (with accesses
-//! aligned to their width at any buffer offset), goIdle, and relinquish unless the
+//! one CTRL_STS read (tpmSts: a fatal error; tpmIdle still set: START was ignored), the
+//! response's first 12 bytes then the rest read back (with accesses aligned to their width
+//! at any buffer offset), goIdle, and relinquish unless the
 //! [`LocalityPolicy`](tpm2_tis::LocalityPolicy) keeps the locality firmware left granted.
+//! goIdle and relinquish are written, not waited for, as EDK2 does: whoever uses the TPM
+//! next waits for its own cmdReady and grant. Beyond the data, a round trip takes nine
+//! register accesses, seven with the locality held.
 //! It implements [`tpm2_wire::Transport`]. [`Device`] probes the window and drives
 //! whichever interface is there, FIFO or CRB, as one transport.
 //!
 //! It reuses `tpm2-tis` for everything both interfaces share: the register-access trait,
 //! MMIO, INTERFACE_ID decoding, interface detection, timeouts and the bounded poller. It
-//! never panics, never waits without a deadline, and never returns with the TPM out of idle
-//! (unless the TPM itself refuses to go idle, which is reported) or the locality other than
-//! its policy says.
+//! never panics, never waits without a deadline, and never returns without having asked the
+//! TPM to go idle and left the locality as its policy says.
 //!
 //! ```
 //! use tpm2_crb::Device;

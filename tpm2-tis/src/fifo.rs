@@ -2,12 +2,12 @@
 //! responseRetry, cancel.
 
 use embedded_hal::delay::DelayNs;
-use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
+use tpm2_wire::{CommandCode, HEADER_LEN, Header, Transport, WireError};
 
 use crate::interface::{Family, FamilySource, Interface, Probe, probe};
 use crate::locality::LocalityPolicy;
 use crate::regs::{Locality, fifo};
-use crate::timing::{Poller, Timeouts, command_code, command_duration_ms};
+use crate::timing::{Poller, Timeouts, command_duration_ms};
 use crate::{RegisterAccess, TisError, Wait};
 
 use fifo::{access, sts};
@@ -403,8 +403,11 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             .map_err(TisError::Bus)
     }
 
-    /// Moves the command into the FIFO, checking Expect after every burst, and after the
-    /// last byte that the TPM expects no more. Does not write tpmGo.
+    /// Moves the command into the FIFO in bursts. After each burst the TPM must still expect
+    /// bytes exactly while some remain, and after the last one expect none (the U-Boot and
+    /// wolfTPM order: a command that fits one burst costs one STS read, not Linux's two).
+    /// Does not write tpmGo.
+    #[inline(never)]
     fn send(&mut self, cmd: &[u8]) -> Result<(), B> {
         let t = self.config.timeouts;
         let mut status = self.read_sts()?;
@@ -412,37 +415,27 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             self.write_sts(sts::COMMAND_READY)?;
             status = self.wait_sts(Wait::CommandReady, t.b_us, Until::any(sts::COMMAND_READY))?;
         }
-        let Some((&last, body)) = cmd.split_last() else {
-            return Err(TisError::BadCommand { len: 0 });
-        };
         let mut sent = 0;
         let mut burst = self.burst(status);
-        while sent < body.len() {
+        while sent < cmd.len() {
             if burst == 0 {
                 status = self.wait_sts(Wait::BurstCount, t.a_us, Until::any(BURST_COUNT))?;
                 burst = self.burst(status);
                 continue;
             }
-            let n = burst.min(body.len() - sent);
-            let chunk = body.get(sent..sent + n).unwrap_or_default();
+            let n = burst.min(cmd.len() - sent);
+            let chunk = cmd.get(sent..sent + n).unwrap_or_default();
             self.write_fifo(chunk)?;
             sent += n;
             status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
-            if status & sts::EXPECT == 0 {
+            let more = sent < cmd.len();
+            if (status & sts::EXPECT != 0) != more {
                 return Err(TisError::ExpectMismatch {
-                    expected: true,
+                    expected: more,
                     sent,
                 });
             }
             burst = self.burst(status);
-        }
-        self.write_fifo(&[last])?;
-        status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
-        if status & sts::EXPECT != 0 {
-            return Err(TisError::ExpectMismatch {
-                expected: false,
-                sent: cmd.len(),
-            });
         }
         Ok(())
     }
@@ -475,9 +468,9 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     }
 
     /// Reads one response into `buf`: header, size check, the rest, then dataAvail clear.
-    fn read_response(&mut self, buf: &mut [u8]) -> Result<usize, B> {
+    /// `status` is the STS read that found the response available; its burstCount is used.
+    fn read_response(&mut self, buf: &mut [u8], status: u32) -> Result<usize, B> {
         let t = self.config.timeouts;
-        let status = self.wait_sts(Wait::DataAvail, t.c_us, Until::all(RESPONSE))?;
         let mut burst = self.burst(status);
         let capacity = buf.len();
         let header = buf
@@ -512,7 +505,13 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
 
     fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
         let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
-        let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
+        // The TPM stops expecting bytes where the header's commandSize says: a command whose
+        // size is not its length would end early or never, so it is refused unsent.
+        let header = Header::parse(cmd).map_err(|_| TisError::BadCommand { len })?;
+        if usize::try_from(header.size.get()).ok() != Some(len) {
+            return Err(TisError::BadCommand { len });
+        }
+        let duration_ms = (self.config.command_duration_ms)(CommandCode(header.code.get()));
         let mut attempt = 0;
         loop {
             let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
@@ -530,21 +529,24 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         }
         self.write_sts(sts::GO)?;
         let budget = duration_ms.saturating_mul(1000);
-        match self.wait_sts(Wait::CommandCompletion, budget, Until::all(RESPONSE)) {
-            Ok(_) => {}
+        let mut status = match self.wait_sts(Wait::CommandCompletion, budget, Until::all(RESPONSE))
+        {
+            Ok(status) => status,
             Err(TisError::Timeout(w)) => {
                 self.cancel()?;
                 return Err(TisError::Timeout(w));
             }
             Err(e) => return Err(e),
-        }
+        };
         let mut attempt = 0;
         loop {
-            match self.read_response(buf) {
+            match self.read_response(buf, status) {
                 Ok(size) => return Ok(size),
                 Err(TisError::ResponseTransfer) if attempt < self.config.retries => {
                     attempt += 1;
                     self.write_sts(sts::RESPONSE_RETRY)?;
+                    let c = self.config.timeouts.c_us;
+                    status = self.wait_sts(Wait::DataAvail, c, Until::all(RESPONSE))?;
                 }
                 Err(e) => return Err(e),
             }

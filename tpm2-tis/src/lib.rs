@@ -4,7 +4,11 @@
 //!
 //! [`Tis`] moves command and response buffers through the FIFO registers following the TCG
 //! PC Client PTP: locality request and release, commandReady, burstCount-sized transfers with
-//! Expect checks, tpmGo, dataAvail, responseRetry and cancel. It implements
+//! an Expect check at the end of each (a command whose header size is not its length is
+//! refused unsent), tpmGo, dataAvail, responseRetry and cancel. A command and a response
+//! that each fit one burst cost nine register accesses beyond the data (seven with the
+//! locality held), the data in 32-bit accesses with one 16- and one 8-bit access for a
+//! tail where INTF_CAPABILITY allows wide transfers. It implements
 //! [`tpm2_wire::Transport`]. Every wait is bounded with an
 //! [`embedded_hal::delay::DelayNs`] and ends in a [`TisError::Timeout`] naming the wait.
 //!
