@@ -384,6 +384,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         }
     }
 
+    #[inline(never)]
     fn burst(&self, status: u32) -> usize {
         let count = u16::try_from((status & BURST_COUNT) >> sts::BURST_COUNT_SHIFT).unwrap_or(0);
         usize::from(count.min(self.config.max_burst.max(1)))

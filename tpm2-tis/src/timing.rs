@@ -80,13 +80,24 @@ impl<'d, D: DelayNs> Poller<'d, D> {
             if let Some(v) = check()? {
                 return Ok(Some(v));
             }
-            if waited >= budget_us {
+            if !self.pause(budget_us, &mut waited, &mut pause) {
                 return Ok(None);
             }
-            let step = pause.min(budget_us - waited);
-            self.delay.delay_us(step);
-            waited = waited.saturating_add(step);
-            pause = pause.saturating_mul(2).min(self.max_us);
         }
+    }
+
+    /// Pauses for the next step of a wait: `pause` (doubled for the next one, up to
+    /// `max_us`), cut to what is left of `budget_us`. False, without pausing, once `waited`
+    /// reached the budget. One body for every wait, whatever it checks.
+    #[inline(never)]
+    fn pause(&mut self, budget_us: u32, waited: &mut u32, pause: &mut u32) -> bool {
+        if *waited >= budget_us {
+            return false;
+        }
+        let step = (*pause).min(budget_us - *waited);
+        self.delay.delay_us(step);
+        *waited = waited.saturating_add(step);
+        *pause = pause.saturating_mul(2).min(self.max_us);
+        true
     }
 }
