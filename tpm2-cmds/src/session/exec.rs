@@ -324,28 +324,27 @@ fn concat_key(session_key: &[u8], auth: &[u8]) -> SecretBuf {
     out
 }
 
-/// The keys of the authorizing session for the entity named `name` with authValue `auth`:
-/// (command HMAC key, response HMAC key, parameter key).
+/// The keys of the authorizing session for the entity named `name` with authValue `auth`,
+/// written in place: (command HMAC key, response HMAC key, parameter key).
 #[inline(never)]
 fn auth_keys(
     session: &Session,
-    name: &NameBuf,
-    auth: &[u8],
+    (name, auth): (&NameBuf, &[u8]),
     code: CommandCode,
     params: &[u8],
-) -> (SecretBuf, SecretBuf, SecretBuf) {
-    let key = hmac_key(session, name, auth);
-    let response_key = match code {
+    (key, response_key, cipher_key): (&mut SecretBuf, &mut SecretBuf, &mut SecretBuf),
+) {
+    *key = hmac_key(session, name, auth);
+    *response_key = match code {
         CommandCode::HIERARCHY_CHANGE_AUTH | CommandCode::NV_CHANGE_AUTH => {
             let new_auth = tpm2_wire::Auth::unmarshal(&mut Reader::new(params))
-                .map_or_else(|_| SecretBuf::empty(), |a| SecretBuf::new(a.as_bytes()));
-            hmac_key(session, name, new_auth.as_bytes())
+                .map_or(&[][..], |a| a.as_bytes());
+            hmac_key(session, name, new_auth)
         }
         _ => key.clone(),
     };
     // Parameter encryption always uses the authorized entity's authValue (Part 1 §21.3).
-    let cipher_key = concat_key(session.key.as_bytes(), auth);
-    (key, response_key, cipher_key)
+    *cipher_key = concat_key(session.key.as_bytes(), auth);
 }
 
 /// Applies the planned sessions to the command in `buf[..len]` (authorization area at `auth`,
@@ -473,16 +472,9 @@ fn sealed_entries(
     (entries, hmac_keys): (&mut [&mut Option<SealedEntry>; 2], &mut [SecretBuf; 2]),
 ) {
     let slots = entries.iter_mut().zip(hmac_keys.iter_mut());
-    for (k, ((slot, hmac_slot), index)) in slots.zip(involved).enumerate() {
+    for (k, ((slot, hmac_key), index)) in slots.zip(involved).enumerate() {
         let Some(session) = index.and_then(|i| sessions.get_mut(i)) else {
             continue;
-        };
-        // Slot 0 authorizes the first handle; slot 1 only encrypts.
-        let (hmac_key, response_key, cipher_key) = if k == 0 {
-            auth_keys(session, first_name, password, code, params)
-        } else {
-            let key = SecretBuf::new(session.key.as_bytes());
-            (key.clone(), key.clone(), key)
         };
         let mut attributes = SessionAttributes::CONTINUE_SESSION;
         if session.encrypt.contains(SessionAttributes::DECRYPT)
@@ -495,15 +487,28 @@ fn sealed_entries(
         {
             attributes |= SessionAttributes::ENCRYPT;
         }
-        **slot = Some(SealedEntry {
+        // The entry is made first and its keys written into it: they are never moved.
+        let entry = slot.insert(SealedEntry {
             index: index.unwrap_or(0),
             nonce_caller: session.next_nonce(),
             attributes,
-            hmac_sent: !hmac_key.as_bytes().is_empty(),
-            response_key,
-            cipher_key,
+            hmac_sent: false,
+            response_key: SecretBuf::empty(),
+            cipher_key: SecretBuf::empty(),
         });
-        *hmac_slot = hmac_key;
+        let keys = (&mut *hmac_key, &mut entry.response_key, &mut entry.cipher_key);
+        // Slot 0 authorizes the first handle; slot 1 only encrypts.
+        if k == 0 {
+            auth_keys(session, (first_name, password), code, params, keys);
+        } else {
+            let key = session.key.as_bytes();
+            (*keys.0, *keys.1, *keys.2) = (
+                SecretBuf::new(key),
+                SecretBuf::new(key),
+                SecretBuf::new(key),
+            );
+        }
+        entry.hmac_sent = !hmac_key.as_bytes().is_empty();
     }
 }
 
