@@ -9,7 +9,7 @@ use core::ops::Range;
 use tpm2_wire::{AuthCommand, Reader, Tag, Unmarshal};
 use zeroize::Zeroize;
 
-use super::{SecretBuf, SessionError};
+use super::{AuthBuf, SessionError};
 
 /// Where the entries of the area the command wrote are, counted from the first entry (after
 /// the area's size field).
@@ -30,7 +30,7 @@ impl OldArea {
         buf: &[u8],
         auth: &Range<usize>,
         position: Option<usize>,
-    ) -> Result<(Self, SecretBuf), SessionError> {
+    ) -> Result<(Self, AuthBuf), SessionError> {
         let entries = buf
             .get(auth.start.saturating_add(4)..auth.end)
             .unwrap_or_default();
@@ -41,7 +41,7 @@ impl OldArea {
                 after: end,
                 end,
             };
-            return Ok((all_kept, SecretBuf::empty()));
+            return Ok((all_kept, AuthBuf::empty()));
         };
         let mut r = Reader::new(entries);
         for _ in 0..position {
@@ -49,7 +49,7 @@ impl OldArea {
         }
         let before = r.offset();
         let replaced = AuthCommand::unmarshal(&mut r).map_err(|_| SessionError::TooManyHandles)?;
-        let password = SecretBuf::new(replaced.hmac.as_bytes());
+        let password = AuthBuf::new(replaced.hmac.as_bytes());
         let area = Self {
             before,
             after: r.offset(),

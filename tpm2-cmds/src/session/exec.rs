@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 
 use super::area::{self, OldArea};
 use super::crypto::{DIGEST, cfb, hmac, same, sha256, trim_zeros};
-use super::{NameBuf, SecretBuf, Session, SessionError, SessionType};
+use super::{KEY_AND_AUTH, NameBuf, SecretBuf, Session, SessionError, SessionType};
 
 /// The most handles a command has (TPM 2.0 Part 3: three, for PolicyNV and NV_Certify).
 pub(crate) const MAX_HANDLES: usize = 3;
@@ -313,7 +313,7 @@ fn hmac_key(session: &Session, name: &NameBuf, auth: &[u8]) -> SecretBuf {
 
 /// `session_key || authValue` (trailing zeros removed), as a secret.
 fn concat_key(session_key: &[u8], auth: &[u8]) -> SecretBuf {
-    let mut key = [0u8; SecretBuf::CAPACITY];
+    let mut key = [0u8; KEY_AND_AUTH];
     let mut w = Writer::new(&mut key);
     let len = w
         .bytes(session_key)
@@ -496,7 +496,11 @@ fn sealed_entries(
             response_key: SecretBuf::empty(),
             cipher_key: SecretBuf::empty(),
         });
-        let keys = (&mut *hmac_key, &mut entry.response_key, &mut entry.cipher_key);
+        let keys = (
+            &mut *hmac_key,
+            &mut entry.response_key,
+            &mut entry.cipher_key,
+        );
         // Slot 0 authorizes the first handle; slot 1 only encrypts.
         if k == 0 {
             auth_keys(session, (first_name, password), code, params, keys);

@@ -186,30 +186,39 @@ impl NameBuf {
     }
 }
 
-/// Secret bytes (a key, an authValue, a key with an authValue appended), wiped on drop.
+/// A session key and an authValue: 32 + 64 bytes.
+pub(crate) const KEY_AND_AUTH: usize = 96;
+
+/// Secret bytes (a key, an authValue, a key with an authValue appended), at most `N`,
+/// wiped on drop. The default holds a session key and an authValue; a session key or nonce
+/// seed alone takes a [`Secret32`].
 #[derive(Clone)]
-pub(crate) struct SecretBuf {
-    bytes: [u8; SecretBuf::CAPACITY],
+pub(crate) struct SecretBuf<const N: usize = KEY_AND_AUTH> {
+    bytes: [u8; N],
     len: usize,
 }
 
-impl SecretBuf {
-    /// A session key and an authValue: 32 + 64.
-    pub(crate) const CAPACITY: usize = 96;
+/// A SHA-256-sized secret: a session key, a nonce seed.
+pub(crate) type Secret32 = SecretBuf<32>;
 
+/// An authValue: at most the largest digest, 64 bytes.
+pub(crate) type AuthBuf = SecretBuf<64>;
+
+impl<const N: usize> SecretBuf<N> {
     pub(crate) const fn empty() -> Self {
         Self {
-            bytes: [0; Self::CAPACITY],
+            bytes: [0; N],
             len: 0,
         }
     }
 
+    /// `bytes`, cut to `N`.
     pub(crate) fn new(bytes: &[u8]) -> Self {
         let mut out = Self::empty();
         for (d, s) in out.bytes.iter_mut().zip(bytes) {
             *d = *s;
         }
-        out.len = bytes.len().min(Self::CAPACITY);
+        out.len = bytes.len().min(N);
         out
     }
 
@@ -218,7 +227,7 @@ impl SecretBuf {
     }
 }
 
-impl Drop for SecretBuf {
+impl<const N: usize> Drop for SecretBuf<N> {
     fn drop(&mut self) {
         self.bytes.zeroize();
     }
@@ -229,13 +238,13 @@ pub(crate) struct Session {
     pub(crate) handle: Handle,
     pub(crate) kind: SessionType,
     /// The session key (empty when neither salted nor bound).
-    pub(crate) key: SecretBuf,
+    pub(crate) key: Secret32,
     pub(crate) nonce_tpm: [u8; DIGEST],
     /// Seeds the caller nonces: nonce i = HMAC(seed, i).
-    nonce_seed: SecretBuf,
+    nonce_seed: Secret32,
     nonce_count: u64,
     /// The bind entity: its Name and authValue (trailing zeros removed).
-    pub(crate) bound: Option<(NameBuf, SecretBuf)>,
+    pub(crate) bound: Option<(NameBuf, AuthBuf)>,
     /// DECRYPT and ENCRYPT as the caller asked; set per command where it applies.
     pub(crate) encrypt: SessionAttributes,
     /// PolicyAuthValue ran: the authValue goes into the HMAC key.

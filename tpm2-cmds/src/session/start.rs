@@ -7,7 +7,7 @@ use zeroize::Zeroize;
 
 use super::crypto::{DIGEST, kdfa, trim_zeros};
 use super::kem;
-use super::{InSession, NameBuf, Salt, SecretBuf, Session, SessionConfig, SessionError};
+use super::{AuthBuf, InSession, NameBuf, Salt, Secret32, Session, SessionConfig, SessionError};
 use crate::{Error, Tpm};
 
 /// The largest encrypted salt: an RSA-4096 ciphertext with `rsa-salt`, else the ECC point.
@@ -22,7 +22,7 @@ fn session_key(
     bind_auth: &[u8],
     salt: &[u8],
     (nonce_tpm, nonce_caller): (&[u8; DIGEST], &[u8; DIGEST]),
-) -> SecretBuf {
+) -> Secret32 {
     let mut key_in = [0u8; 64 + DIGEST];
     let mut w = Writer::new(&mut key_in);
     let written = w
@@ -37,7 +37,7 @@ fn session_key(
         kdfa(input, b"ATH", nonce_tpm, nonce_caller, &mut key);
         DIGEST
     };
-    let out = SecretBuf::new(key.get(..key_len).unwrap_or_default());
+    let out = Secret32::new(key.get(..key_len).unwrap_or_default());
     key_in.zeroize();
     key.zeroize();
     out
@@ -86,7 +86,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             None => (Handle::NULL, None),
             Some((handle, auth)) => {
                 let name = self.name_of(handle)?;
-                let auth = SecretBuf::new(trim_zeros(auth.as_bytes()));
+                let auth = AuthBuf::new(trim_zeros(auth.as_bytes()));
                 (handle, Some((name, auth)))
             }
         };
@@ -139,7 +139,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 kind: config.kind,
                 key: session_key(bind_auth, salt_part.unwrap_or_default(), nonces),
                 nonce_tpm,
-                nonce_seed: SecretBuf::new(&seed),
+                nonce_seed: Secret32::new(&seed),
                 nonce_count: 0,
                 bound,
                 encrypt: config.attributes(),
