@@ -79,7 +79,8 @@ pub enum TisError<E> {
         /// How many command bytes had been written.
         sent: usize,
     },
-    /// The command is shorter than a header or longer than the buffer.
+    /// The command is shorter than a header, longer than the buffer, or its header's
+    /// commandSize is not its length; nothing was written to the FIFO.
     BadCommand {
         /// Its length.
         len: usize,

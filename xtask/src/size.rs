@@ -286,14 +286,22 @@ fn chain_report(elf: &[u8]) -> Option<()> {
         taken: Vec::new(),
         ..code
     };
-    let total: u64 = chain::worst(&direct, &functions, root)
-        .iter()
-        .map(|f| f.frame)
-        .sum();
+    let direct_chain = chain::worst(&direct, &functions, root);
+    let direct_total: u64 = direct_chain.iter().map(|f| f.frame).sum();
     println!(
-        "  through direct calls only: {total} bytes, {} beyond the buffer",
-        total.saturating_sub(4096)
+        "  through direct calls only: {direct_total} bytes, {} beyond the buffer",
+        direct_total.saturating_sub(4096)
     );
+    // The direct chain where it is another one.
+    if direct_chain
+        .iter()
+        .map(|f| f.addr)
+        .ne(chain.iter().map(|f| f.addr))
+    {
+        for f in &direct_chain {
+            println!("  {:>6}  {}", f.frame, short(&f.name));
+        }
+    }
     Some(())
 }
 
