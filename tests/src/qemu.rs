@@ -421,8 +421,11 @@ pub struct Minimum {
     pub interface: &'static str,
     /// The accesses that move `n` bytes: [`fifo_data`] or [`buffer_data`].
     pub data: fn(u64) -> u64,
+    /// The accesses that take and give back the locality (or check it, where it is held),
+    /// one name each.
+    pub locality: &'static [&'static str],
     /// Every other access of the round trip, one name each.
-    pub handshake: &'static [&'static str],
+    pub exchange: &'static [&'static str],
 }
 
 /// The accesses that move `n` bytes through one FIFO register: 32-bit ones, then a 16-bit
@@ -471,7 +474,13 @@ where
     let fixed = accesses - polls;
     let (out, back) = (len as u64, rsp_len as u64);
     let data = (minimum.data)(out) + (minimum.data)(back);
-    let handshake = minimum.handshake.len() as u64;
+    let names: Vec<&str> = minimum
+        .locality
+        .iter()
+        .chain(minimum.exchange)
+        .copied()
+        .collect();
+    let handshake = names.len() as u64;
     let interface = minimum.interface;
     println!(
         "{interface} EK CreatePrimary: {len} B out, {rsp_len} B back: {accesses} accesses \
@@ -480,7 +489,7 @@ where
         end.reads - start.reads,
         end.writes - start.writes,
         data + handshake,
-        minimum.handshake.join(", "),
+        names.join(", "),
         out.div_ceil(4) + back.div_ceil(4),
     );
     assert_eq!(

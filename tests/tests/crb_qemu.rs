@@ -122,39 +122,36 @@ fn tpm12_behind_crb_is_refused() {
     );
 }
 
-/// The CRB round trip with locality 0 requested and relinquished: request and grant,
-/// cmdReady and its acknowledgement, START and its clearing, one CTRL_STS read (neither
-/// fatal nor still idle), goIdle, relinquish.
+/// The CRB round trip besides the locality: cmdReady and its acknowledgement, START and its
+/// clearing, one CTRL_STS read (neither fatal nor still idle), goIdle.
+const CRB_EXCHANGE: &[&str] = &[
+    "CTRL_REQ cmdReady",
+    "CTRL_REQ acknowledged",
+    "CTRL_START",
+    "CTRL_START cleared",
+    "CTRL_STS",
+    "CTRL_REQ goIdle",
+];
+
+/// With locality 0 requested, granted and relinquished.
 const CRB_RELEASED: Minimum = Minimum {
     interface: "CRB, locality relinquished",
     data: buffer_data,
-    handshake: &[
+    locality: &[
         "LOC_CTRL requestAccess",
         "LOC_STS granted",
-        "CTRL_REQ cmdReady",
-        "CTRL_REQ acknowledged",
-        "CTRL_START",
-        "CTRL_START cleared",
-        "CTRL_STS",
-        "CTRL_REQ goIdle",
         "LOC_CTRL relinquish",
     ],
+    exchange: CRB_EXCHANGE,
 };
 
-/// The same with the locality held (as firmware that ran first leaves it): one LOC_STS read
-/// checks it.
+/// With the locality held (as firmware that ran first leaves it): one LOC_STS read checks
+/// it.
 const CRB_HELD: Minimum = Minimum {
     interface: "CRB, locality held",
     data: buffer_data,
-    handshake: &[
-        "LOC_STS granted",
-        "CTRL_REQ cmdReady",
-        "CTRL_REQ acknowledged",
-        "CTRL_START",
-        "CTRL_START cleared",
-        "CTRL_STS",
-        "CTRL_REQ goIdle",
-    ],
+    locality: &["LOC_STS granted"],
+    exchange: CRB_EXCHANGE,
 };
 
 /// Register accesses of the EK CreatePrimary round trip (355 bytes out, the RSA EK back),

@@ -179,40 +179,33 @@ fn tpm12_behind_tis_is_refused() {
     );
 }
 
-/// The FIFO round trip with a locality requested and given back: request and grant,
-/// commandReady seen in the first STS read (whose burstCount takes the whole command), one
-/// stsValid after it (Expect clear), tpmGo, the completion STS (whose burstCount takes the
-/// whole response), the final STS, commandReady, release.
+/// The FIFO round trip besides the locality: commandReady seen in the first STS read (whose
+/// burstCount takes the whole command), one stsValid after it (Expect clear), tpmGo, the
+/// completion STS (whose burstCount takes the whole response), the final STS, commandReady.
+const FIFO_EXCHANGE: &[&str] = &[
+    "STS commandReady",
+    "STS Expect clear",
+    "STS tpmGo",
+    "STS dataAvail",
+    "STS dataAvail clear",
+    "STS commandReady",
+];
+
+/// With the locality requested, granted and given back.
 const FIFO_RELEASED: Minimum = Minimum {
     interface: "FIFO, locality given back",
     data: fifo_data,
-    handshake: &[
-        "ACCESS requestUse",
-        "ACCESS granted",
-        "STS commandReady",
-        "STS Expect clear",
-        "STS tpmGo",
-        "STS dataAvail",
-        "STS dataAvail clear",
-        "STS commandReady",
-        "ACCESS release",
-    ],
+    locality: &["ACCESS requestUse", "ACCESS granted", "ACCESS release"],
+    exchange: FIFO_EXCHANGE,
 };
 
-/// The same with the locality held between commands (as firmware that ran first leaves it):
-/// one ACCESS read checks it instead of the request, grant and release.
+/// With the locality held between commands (as firmware that ran first leaves it): one
+/// ACCESS read checks it.
 const FIFO_HELD: Minimum = Minimum {
     interface: "FIFO, locality held",
     data: fifo_data,
-    handshake: &[
-        "ACCESS still active",
-        "STS commandReady",
-        "STS Expect clear",
-        "STS tpmGo",
-        "STS dataAvail",
-        "STS dataAvail clear",
-        "STS commandReady",
-    ],
+    locality: &["ACCESS still active"],
+    exchange: FIFO_EXCHANGE,
 };
 
 /// Register accesses of the EK CreatePrimary round trip (355 bytes out, the RSA EK back),
