@@ -23,7 +23,7 @@ pub enum CrbFault {
     /// CTRL_REQ.cmdReady never clears.
     CmdReadyNeverAcknowledged,
     /// cmdReady is acknowledged (the bit clears) but CTRL_STS.tpmIdle stays set, and START
-    /// is ignored while idle: the command stays in the buffer the response would fill.
+    /// would be ignored while idle, leaving the command in the buffer the response fills.
     StaysIdle,
     /// The command buffer is advertised outside the 0x5000-byte window.
     BufferOutsideWindow,

@@ -413,8 +413,9 @@ impl Drop for QemuTpm {
     }
 }
 
-/// The least register accesses a round trip can make on one interface: the data moved with
-/// the widest accesses the interface allows, and the handshake around it, by name.
+/// The least register accesses a round trip can make on one interface with the checks its
+/// driver keeps: the data moved with the widest accesses the interface allows, and every
+/// other access, by name, so that a check added or dropped shows in the test.
 #[derive(Debug, Clone, Copy)]
 pub struct Minimum {
     /// The interface, for the printed line.

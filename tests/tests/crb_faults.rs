@@ -76,9 +76,9 @@ fn rows() -> Vec<Row> {
             GET_RANDOM_DURATION + B,
         ),
         row(CrbFault::TpmStsFatal, Err(TpmFatal), 0),
-        // START ignored by a TPM that stayed idle: the command is not read back as the
-        // response.
-        row(CrbFault::StaysIdle, Err(IdleAtStart), 0),
+        // cmdReady acknowledged by a TPM that stays idle: three attempts, START never
+        // written, so the command is never read back as the response.
+        row(CrbFault::StaysIdle, Err(Timeout(Wait::CmdReady)), 3 * C),
         row(
             CrbFault::CmdReadyNeverAcknowledged,
             Err(Timeout(Wait::CmdReady)),

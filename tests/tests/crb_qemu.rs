@@ -122,14 +122,16 @@ fn tpm12_behind_crb_is_refused() {
     );
 }
 
-/// The CRB round trip besides the locality: cmdReady and its acknowledgement, START and its
-/// clearing, one CTRL_STS read (neither fatal nor still idle), goIdle.
+/// The CRB round trip besides the locality: cmdReady, its acknowledgement and tpmIdle
+/// cleared (EDK2's check), START and its clearing, CTRL_STS not fatal (Linux's check),
+/// goIdle.
 const CRB_EXCHANGE: &[&str] = &[
     "CTRL_REQ cmdReady",
     "CTRL_REQ acknowledged",
+    "CTRL_STS not idle",
     "CTRL_START",
     "CTRL_START cleared",
-    "CTRL_STS",
+    "CTRL_STS not fatal",
     "CTRL_REQ goIdle",
 ];
 

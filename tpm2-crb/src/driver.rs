@@ -308,9 +308,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         self.write(LOC_CTRL, loc_ctrl::RELINQUISH)
     }
 
-    /// Moves the TPM to the ready state: cmdReady acknowledged (Linux's check), with a
-    /// goIdle between attempts. That the TPM also left the idle state is checked after the
-    /// command, in the one CTRL_STS read that looks for a fatal error.
+    /// Moves the TPM to the ready state: cmdReady acknowledged and tpmIdle cleared (EDK2's
+    /// checks: a TPM still going idle after the previous goIdle, which nothing waited for,
+    /// is ready once both hold), with a goIdle between attempts.
     fn cmd_ready(&mut self) -> Result<(), B> {
         if self.acpi_start() {
             return Ok(());
@@ -318,10 +318,13 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         let c = self.config.timeouts.c_us;
         for _ in 0..CMD_READY_ATTEMPTS {
             self.write(CTRL_REQ, ctrl_req::CMD_READY)?;
-            if self
+            let acknowledged = self
                 .wait(CTRL_REQ, c, |v| v & ctrl_req::CMD_READY == 0)?
                 .is_some()
-            {
+                && self
+                    .wait(CTRL_STS, c, |v| v & ctrl_sts::IDLE == 0)?
+                    .is_some();
+            if acknowledged {
                 return Ok(());
             }
             self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
@@ -330,8 +333,8 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         Err(CrbError::Timeout(Wait::CmdReady))
     }
 
-    /// Asks the TPM to go idle, without waiting for it (EDK2 since 2022): the next
-    /// cmdReady, ours or the firmware's, waits for the TPM to be ready.
+    /// Asks the TPM to go idle, without waiting for it, as EDK2 does: the next cmdReady, ours
+    /// or the firmware's, waits until the TPM is ready.
     fn go_idle(&mut self) -> Result<(), B> {
         if self.acpi_start() {
             return Ok(());
@@ -439,15 +442,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             };
             return Err(CrbError::Timeout(wait));
         }
-        // One read for two failures: a fatal error (Linux's check), and a TPM still idle
-        // although it acknowledged cmdReady, which ignored START (as QEMU does without a
-        // locality) and left the command in the buffer where the response should be.
-        let status = self.read(CTRL_STS)?;
-        if status & ctrl_sts::FATAL != 0 {
+        // A TPM in a fatal error leaves the buffer as it was: the command, not a response.
+        if self.read(CTRL_STS)? & ctrl_sts::FATAL != 0 {
             return Err(CrbError::TpmFatal);
-        }
-        if status & ctrl_sts::IDLE != 0 && !self.acpi_start() {
-            return Err(CrbError::IdleAtStart);
         }
         let layout = self.layout;
         let room = buf

@@ -10,7 +10,8 @@ use tpm2_wire::{TransportError, TransportErrorKind, WireError};
 pub enum Wait {
     /// LOC_STS.Granted after requestAccess (TIMEOUT_A).
     Locality,
-    /// CTRL_REQ.cmdReady to clear, on all three attempts (TIMEOUT_C each).
+    /// CTRL_REQ.cmdReady to clear and CTRL_STS.tpmIdle to drop, on all three attempts
+    /// (TIMEOUT_C each).
     CmdReady,
     /// CTRL_START to clear (the command's duration).
     CommandCompletion,
@@ -47,9 +48,6 @@ pub enum CrbError<E> {
     LocalityNotGranted,
     /// CTRL_STS.tpmSts is set: the TPM is in a fatal error state and needs a reset.
     TpmFatal,
-    /// CTRL_STS.tpmIdle was still set after START: the TPM acknowledged cmdReady but stayed
-    /// idle, so the command did not run and the buffer holds no response.
-    IdleAtStart,
     /// An advertised buffer lies neither inside the register window's data area nor inside
     /// the configured buffer window. Normal on AMD fTPM (buffers in reserved RAM): map the
     /// buffers as a second window (`Config::buffer_window`).
@@ -93,10 +91,6 @@ impl<E: fmt::Debug> fmt::Display for CrbError<E> {
             Self::Timeout(w) => write!(f, "timed out waiting for {w}"),
             Self::LocalityNotGranted => f.write_str("locality 0 not granted"),
             Self::TpmFatal => f.write_str("CTRL_STS.tpmSts: the TPM reports a fatal error"),
-            Self::IdleAtStart => f.write_str(
-                "CTRL_STS.tpmIdle after START: the TPM acknowledged cmdReady but stayed idle, \
-                 so the command did not run",
-            ),
             Self::BufferOutsideWindow { address, size } => write!(
                 f,
                 "buffer at {address:#x} of {size} bytes lies outside the register window \

@@ -5,13 +5,12 @@
 //! goIdle between them, the command copied into the buffer the TPM advertises (validated to
 //! lie inside the mapped window; a command and response buffer that are the same buffer, as
 //! on QEMU, are supported), START, START polled to clear within the command's duration,
-//! one CTRL_STS read (tpmSts: a fatal error; tpmIdle still set: START was ignored), the
-//! response's first 12 bytes then the rest read back (with accesses aligned to their width
-//! at any buffer offset), goIdle, and relinquish unless the
-//! [`LocalityPolicy`](tpm2_tis::LocalityPolicy) keeps the locality firmware left granted.
-//! goIdle and relinquish are written, not waited for, as EDK2 does: whoever uses the TPM
-//! next waits for its own cmdReady and grant. Beyond the data, a round trip takes nine
-//! register accesses, seven with the locality held.
+//! CTRL_STS.tpmSts checked, the response's first 12 bytes then the rest read back (with
+//! accesses aligned to their width at any buffer offset), goIdle, and relinquish unless
+//! the [`LocalityPolicy`](tpm2_tis::LocalityPolicy) keeps the locality firmware left
+//! granted. goIdle and relinquish are written, not waited for, as EDK2 does: whoever uses
+//! the TPM next waits for its own cmdReady and grant. Beyond the data, a round trip takes
+//! ten register accesses, eight with the locality held.
 //! It implements [`tpm2_wire::Transport`]. [`Device`] probes the window and drives
 //! whichever interface is there, FIFO or CRB, as one transport.
 //!
