@@ -16,6 +16,7 @@ pub(crate) const ECC_POINT_LEN: usize = 68;
 /// Draws a seed and encrypts it to the ECC P-256 key `public`: an ephemeral key, Z from ECDH,
 /// seed = KDFe(Z, `label`, ephemeral X, key X). Writes the ephemeral point as TPMS_ECC_POINT
 /// into `encrypted` and returns its length.
+#[inline(never)]
 pub(crate) fn ecc_seed<R: CryptoRng + ?Sized>(
     public: &Public<'_>,
     label: &[u8],
@@ -73,6 +74,7 @@ pub(crate) fn p256_key(public: &Public<'_>) -> Option<p256::PublicKey> {
 /// Draws a seed and encrypts it to the RSA key `public` with RSA-OAEP (SHA-256) and the label
 /// `label` (with its terminating zero). Returns the ciphertext's length.
 #[cfg(feature = "rsa-salt")]
+#[inline(never)]
 pub(crate) fn rsa_seed<R: CryptoRng + ?Sized>(
     public: &Public<'_>,
     label: &'static [u8],

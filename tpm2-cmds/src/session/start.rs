@@ -18,6 +18,7 @@ const SALT_MAX: usize = kem::ECC_POINT_LEN;
 
 /// sessionKey = KDFa(bind authValue || salt, "ATH", nonceTPM, nonceCaller), or empty when
 /// the session is neither bound nor salted.
+#[inline(never)]
 fn session_key(
     bind_auth: &[u8],
     salt: &[u8],
@@ -50,6 +51,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ///
     /// The returned guard authorizes the commands sent through it and flushes the session
     /// when it drops. A salt key that is not ECC P-256 is [`SessionError::UnsuitableSaltKey`].
+    #[inline(never)]
     pub fn start_session<R: CryptoRng + ?Sized>(
         &mut self,
         config: &SessionConfig<'_>,
