@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let layout = crb.layout();
-    assert!(layout.cmd_offset >= 0x80 && layout.cmd_offset + layout.cmd_size <= 0x5000);
+    // Locality 0's data buffer, never another locality's registers.
+    assert!(layout.cmd_offset >= 0x80 && layout.cmd_offset + layout.cmd_size <= 0x1000);
+    assert!(layout.rsp_offset >= 0x80 && layout.rsp_offset + layout.rsp_size <= 0x1000);
     let holds = crb.holds_locality();
     check_crb_promise(&crb.bus_mut().take(), holds);
     let mut buf = [0u8; 4096];

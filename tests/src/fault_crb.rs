@@ -27,6 +27,9 @@ pub enum CrbFault {
     StaysIdle,
     /// The command buffer is advertised outside the 0x5000-byte window.
     BufferOutsideWindow,
+    /// The command buffer is advertised in locality 1's page, over its registers (inside
+    /// the mapped window, outside locality 0's data buffer).
+    BufferOverLocality1,
     /// The command and response buffers start together with different sizes.
     OverlappingBuffers,
     /// The locality is never granted.
@@ -189,6 +192,7 @@ impl FaultCrb {
             regs::CTRL_CMD_SIZE => self.buffer_size(),
             regs::CTRL_CMD_LADDR => match self.fault {
                 CrbFault::BufferOutsideWindow => 0xFED4_6000,
+                CrbFault::BufferOverLocality1 => 0xFED4_1000,
                 _ => self.buffer_address() as u32,
             },
             regs::CTRL_CMD_HADDR => (self.buffer_address() >> 32) as u32,

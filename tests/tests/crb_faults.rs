@@ -92,6 +92,16 @@ fn rows() -> Vec<Row> {
             }),
             0,
         ),
+        // Inside the mapped window, but over locality 1's registers: command bytes written
+        // there would land in its LOC_CTRL, CTRL_CANCEL and CTRL_START.
+        row(
+            CrbFault::BufferOverLocality1,
+            Err(BufferOutsideWindow {
+                address: 0xFED4_1000,
+                size: 0xF80,
+            }),
+            0,
+        ),
         row(CrbFault::OverlappingBuffers, Err(OverlappingBuffers), 0),
         row(CrbFault::LocalityNeverGranted, Err(LocalityNotGranted), A),
         row(CrbFault::NoTpm, Err(NoTpm), 0),

@@ -10,8 +10,8 @@ use tpm2_wire::{HEADER_LEN, Header, Transport, WireError};
 
 use crate::regs::{
     CTRL_CANCEL, CTRL_CMD_HADDR, CTRL_CMD_LADDR, CTRL_CMD_SIZE, CTRL_REQ, CTRL_RSP_ADDR,
-    CTRL_RSP_SIZE, CTRL_START, CTRL_STS, DATA_BUFFER, LOC_CTRL, LOC_STATE, LOC_STS, ctrl_req,
-    ctrl_sts, loc_ctrl, loc_sts,
+    CTRL_RSP_SIZE, CTRL_START, CTRL_STS, DATA_BUFFER, LOC_CTRL, LOC_STATE, LOC_STS, LOCALITY_0_END,
+    ctrl_req, ctrl_sts, loc_ctrl, loc_sts,
 };
 use crate::{CrbError, Wait};
 
@@ -50,7 +50,8 @@ pub struct Config {
     /// The physical address the register window is mapped from, to validate the buffer
     /// addresses the TPM advertises.
     pub base: u64,
-    /// The size of the mapped window; advertised buffers must lie inside it, or inside
+    /// The size of the mapped window. An advertised buffer must lie inside it and inside
+    /// locality 0's data buffer (0x80 to 0x1000, before locality 1's registers), or inside
     /// `buffer_window`.
     pub window_len: u32,
     /// A second window for buffers outside the register window.
@@ -364,13 +365,13 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         })
     }
 
-    /// The bus offset of a buffer: in the register window's data area (past the registers),
-    /// or in the buffer window.
+    /// The bus offset of a buffer: in locality 0's data buffer in the register window (past
+    /// its registers, before locality 1's), or in the buffer window.
     fn window_offset(&self, address: u64, size: u32) -> Result<u32, B> {
         let registers = (
             self.config.base,
             u64::from(DATA_BUFFER),
-            self.config.window_len,
+            self.config.window_len.min(LOCALITY_0_END),
             0,
         );
         let buffers = self

@@ -48,9 +48,9 @@ pub enum CrbError<E> {
     LocalityNotGranted,
     /// CTRL_STS.tpmSts is set: the TPM is in a fatal error state and needs a reset.
     TpmFatal,
-    /// An advertised buffer lies neither inside the register window's data area nor inside
-    /// the configured buffer window. Normal on AMD fTPM (buffers in reserved RAM): map the
-    /// buffers as a second window (`Config::buffer_window`).
+    /// An advertised buffer lies neither inside locality 0's data buffer in the register
+    /// window nor inside the configured buffer window. Normal on AMD fTPM (buffers in
+    /// reserved RAM): map the buffers as a second window (`Config::buffer_window`).
     BufferOutsideWindow {
         /// The buffer's physical address.
         address: u64,

@@ -29,6 +29,9 @@ pub const CTRL_RSP_SIZE: u32 = 0x64;
 pub const CTRL_RSP_ADDR: u32 = 0x68;
 /// TPM_CRB_DATA_BUFFER: where the buffers normally are.
 pub const DATA_BUFFER: u32 = 0x80;
+/// The end of locality 0's 4 KiB page, and of its data buffer: locality 1's registers start
+/// here, so no buffer in the register window may reach past it.
+pub const LOCALITY_0_END: u32 = 0x1000;
 
 /// LOC_STATE bits.
 pub mod loc_state {
