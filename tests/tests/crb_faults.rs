@@ -302,3 +302,23 @@ fn responses_arrive_intact_through_misaligned_and_remote_buffers() {
         assert_eq!(crb.bus_mut().misaligned, 0, "{fault:?}");
     }
 }
+
+/// Whatever of a command the response did not overwrite leaves the TPM's buffer, and all of
+/// it when the command failed: after a success the 12-byte GetRandom's last two bytes, after
+/// a fatal error every byte (the response the TPM may have written included).
+#[test]
+fn no_byte_of_a_command_outlives_it_in_the_buffer_on_success_or_failure() {
+    use tpm2_tis::RegisterAccess;
+    for (fault, answered) in [(CrbFault::None, 10), (CrbFault::TpmStsFatal, 0)] {
+        let (_, mut model, _) = run(&row(fault, Ok(()), 0));
+        let left: Vec<u8> = (0..12).map(|i| model.read8(0x80 + i).unwrap()).collect();
+        assert!(
+            left[answered..].iter().all(|&b| b == 0),
+            "{fault:?}: {left:02x?}"
+        );
+        assert_eq!(
+            left[..answered],
+            [0x80, 0x01, 0, 0, 0, 0x0A, 0, 0, 0, 0][..answered]
+        );
+    }
+}

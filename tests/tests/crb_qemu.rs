@@ -4,7 +4,7 @@ use tpm2_crb::{Config, Crb, CrbError};
 use tpm2_tests::delay::CountingDelay;
 use tpm2_tests::frames::{get_random, round_trip, startup};
 use tpm2_tests::qemu::{Device, Minimum, QemuTpm, buffer_data, ek_round_trip_accesses};
-use tpm2_tis::{Interface, LocalityPolicy, Tis, TisError};
+use tpm2_tis::{Interface, LocalityPolicy, RegisterAccess, Tis, TisError};
 use tpm2_wire::{
     Capability, CapabilityData, CommandCode, Property, Response, ResponseCode, Transport, Unmarshal,
 };
@@ -188,4 +188,45 @@ fn ek_create_primary_bus_accesses_are_the_crb_minimum() {
         |c| c.into_parts().1.pauses,
         &CRB_HELD,
     );
+}
+
+/// The CRB buffer is memory the host can read after the driver returns: a new owner
+/// authValue in a HierarchyChangeAuth whose 19-byte response overwrote only the command's
+/// start must not stay there.
+#[test]
+fn no_byte_of_a_command_outlives_it_in_the_crb_buffer() {
+    let mut bus = qemu();
+    let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
+    assert_eq!(startup(&mut crb), ResponseCode::SUCCESS);
+    let secret = b"owner-auth-that-must-not-stay";
+    let change = |crb: &mut Crb<&mut QemuTpm, CountingDelay>, from: &[u8], to: &[u8]| {
+        let mut buf = [0u8; 4096];
+        let mut cmd =
+            tpm2_wire::CommandWriter::new(&mut buf, CommandCode::HIERARCHY_CHANGE_AUTH).unwrap();
+        cmd.handle(tpm2_wire::Handle::OWNER).unwrap();
+        cmd.password(tpm2_wire::Auth::new(from).unwrap()).unwrap();
+        cmd.param(&tpm2_wire::Auth::new(to).unwrap()).unwrap();
+        let len = cmd.finish().unwrap();
+        let rsp = crb.transact(&mut buf, len).unwrap();
+        let code = Response::parse(rsp, 0).unwrap().code();
+        (len, rsp.len(), code)
+    };
+    let (len, rsp_len, code) = change(&mut crb, b"", secret);
+    assert_eq!(code, ResponseCode::SUCCESS);
+    assert!(
+        rsp_len < len - secret.len(),
+        "the response ends before the new authValue"
+    );
+    let (bus, _) = crb.into_parts();
+    let left: Vec<u8> = (0..len as u32)
+        .map(|i| bus.read8(0x80 + i).unwrap())
+        .collect();
+    assert!(
+        left[rsp_len..].iter().all(|&b| b == 0),
+        "the command's bytes past the response are zero: {left:02x?}"
+    );
+    assert!(!left.windows(secret.len()).any(|w| w == secret));
+    // The owner authValue back to empty, through the same path.
+    let mut crb = Crb::new(bus, CountingDelay::default(), Config::default()).unwrap();
+    assert_eq!(change(&mut crb, secret, b"").2, ResponseCode::SUCCESS);
 }

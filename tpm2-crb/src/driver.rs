@@ -421,10 +421,34 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         self.write(at, u32::from_le_bytes(word))
     }
 
-    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
+    /// Zeroes what is left of the command in the command buffer: its bytes from `answered`
+    /// on where the response overwrote the rest (one buffer for both), all of them
+    /// otherwise. The host can read that buffer after the driver returns, and an authValue
+    /// left there would outlive the command.
+    fn wipe_command(&mut self, len: usize, answered: usize) -> Result<(), B> {
+        const ZEROS: [u8; 64] = [0; 64];
+        let layout = self.layout;
+        let mut at = if layout.cmd_offset == layout.rsp_offset {
+            answered.min(len)
+        } else {
+            0
+        };
+        while at < len {
+            let n = (len - at).min(ZEROS.len());
+            let offset = layout.cmd_offset.wrapping_add(at as u32);
+            self.write_buffer(offset, ZEROS.get(..n).unwrap_or_default())?;
+            at += n;
+        }
+        Ok(())
+    }
+
+    /// Runs the command in `buf[..len]`; `written` is set once its bytes may be in the
+    /// command buffer.
+    fn exchange(&mut self, buf: &mut [u8], len: usize, written: &mut bool) -> Result<usize, B> {
         let cmd = buf.get(..len).unwrap_or_default();
         let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
         self.cmd_ready()?;
+        *written = true;
         self.write_command(cmd)?;
         self.write(CTRL_START, 1)?;
         self.acpi_notify()?;
@@ -493,10 +517,20 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
         } else {
             self.request_and_wait()?;
         }
-        let result = self.exchange(buf, command_len);
-        // Idle, and the locality as the policy says, on every path; the first error wins.
+        let mut written = false;
+        let result = self.exchange(buf, command_len, &mut written);
+        // What the response did not overwrite of the command (all of it after a failure)
+        // leaves the TPM's buffer; then idle, and the locality as the policy says, on every
+        // path. The first error wins.
+        let wiped = if written {
+            let answered = result.as_ref().map_or(0, |&size| size);
+            self.wipe_command(command_len, answered)
+        } else {
+            Ok(())
+        };
         let finished = self.finish();
         let size = result?;
+        wiped?;
         finished?;
         buf.get(..size).ok_or(CrbError::ResponseTooLarge {
             size: 0,

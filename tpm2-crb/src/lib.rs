@@ -9,7 +9,9 @@
 //! accesses aligned to their width at any buffer offset), goIdle, and relinquish unless
 //! the [`LocalityPolicy`](tpm2_tis::LocalityPolicy) keeps the locality firmware left
 //! granted. goIdle and relinquish are written, not waited for, as EDK2 does: whoever uses
-//! the TPM next waits for its own cmdReady and grant. Beyond the data, a round trip takes
+//! the TPM next waits for its own cmdReady and grant. Whatever of the command the response
+//! did not overwrite (all of it after a failure) is zeroed in the TPM's buffer, which the
+//! host can read: an authValue never outlives its command there. Beyond the data, a round trip takes
 //! ten register accesses, eight with the locality held.
 //! It implements [`tpm2_wire::Transport`]. [`Device`] probes the window and drives
 //! whichever interface is there, FIFO or CRB, as one transport.
