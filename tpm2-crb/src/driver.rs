@@ -442,13 +442,10 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         Ok(())
     }
 
-    /// Runs the command in `buf[..len]`; `written` is set once its bytes may be in the
-    /// command buffer.
-    fn exchange(&mut self, buf: &mut [u8], len: usize, written: &mut bool) -> Result<usize, B> {
+    /// Runs the command in `buf[..len]` on a TPM in the ready state.
+    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
         let cmd = buf.get(..len).unwrap_or_default();
         let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
-        self.cmd_ready()?;
-        *written = true;
         self.write_command(cmd)?;
         self.write(CTRL_START, 1)?;
         self.acpi_notify()?;
@@ -517,20 +514,17 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
         } else {
             self.request_and_wait()?;
         }
-        let mut written = false;
-        let result = self.exchange(buf, command_len, &mut written);
-        // What the response did not overwrite of the command (all of it after a failure)
-        // leaves the TPM's buffer; then idle, and the locality as the policy says, on every
-        // path. The first error wins.
-        let wiped = if written {
+        // Once the TPM is ready and the command written, what the response did not overwrite
+        // of it (all of it after a failure) leaves the TPM's buffer; then idle, and the
+        // locality as the policy says, on every path. The first error wins.
+        let result = self.cmd_ready().and_then(|()| {
+            let result = self.exchange(buf, command_len);
             let answered = result.as_ref().map_or(0, |&size| size);
-            self.wipe_command(command_len, answered)
-        } else {
-            Ok(())
-        };
+            let wiped = self.wipe_command(command_len, answered);
+            result.and_then(|size| wiped.map(|()| size))
+        });
         let finished = self.finish();
         let size = result?;
-        wiped?;
         finished?;
         buf.get(..size).ok_or(CrbError::ResponseTooLarge {
             size: 0,

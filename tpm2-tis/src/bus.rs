@@ -123,10 +123,8 @@ pub fn write_block<B: RegisterAccess + ?Sized>(
 ) -> Result<(), B::Error> {
     let mut at = offset;
     let mut rest = src;
+    // `width` is at least 1, so the split fails once nothing is left.
     while let Some((chunk, after)) = rest.split_at_checked(width(at, rest.len())) {
-        if chunk.is_empty() {
-            break;
-        }
         let mut le = [0u8; 4];
         for (d, s) in le.iter_mut().zip(chunk) {
             *d = *s;
@@ -154,7 +152,6 @@ pub fn read_block<B: RegisterAccess + ?Sized>(
     let mut rest = dst;
     while let Some((chunk, after)) = rest.split_at_mut_checked(width(at, rest.len())) {
         let le = match chunk.len() {
-            0 => break,
             4 => bus.read32(at)?.to_le_bytes(),
             2 => u32::from(bus.read16(at)?).to_le_bytes(),
             _ => u32::from(bus.read8(at)?).to_le_bytes(),
