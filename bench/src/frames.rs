@@ -65,37 +65,32 @@ pub fn nv_response() -> Vec<u8> {
     encoded(|buf| {
         let mut w = Writer::new(buf);
         let header = [0x80, 0x01, 0, 0, 0, 0, 0, 0, 0, 0];
-        let body = w
-            .bytes(&header)
-            .and_then(|()| Tpm2b(public).marshal(&mut w))
-            .and_then(|()| Name::new(&name).unwrap_or_default().marshal(&mut w));
-        if body.is_err() {
-            return 0;
-        }
+        w.bytes(&header);
+        Tpm2b(public).marshal(&mut w);
+        Name::new(&name).unwrap_or_default().marshal(&mut w);
         let len = w.position();
-        let _ = w.patch(2, &u32::try_from(len).unwrap_or(0).to_be_bytes());
-        len
+        w.patch(2, &u32::try_from(len).unwrap_or(0).to_be_bytes());
+        w.result().unwrap_or(0)
     })
 }
 
 /// The CreatePrimary command's parameters, for the encoders that take them apart.
-pub(crate) fn ek_parameters(w: &mut CommandWriter<'_>) -> Result<(), tpm2_wire::WireError> {
-    w.handle(Handle::ENDORSEMENT)?.password(Auth::EMPTY)?;
-    w.param(&Tpm2b(SensitiveCreate::default()))?
-        .param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE))?
-        .param(&Data::EMPTY)?
-        .param(&PcrSelectionList::empty())?;
-    Ok(())
+pub(crate) fn ek_parameters(w: &mut CommandWriter<'_>) {
+    w.handle(Handle::ENDORSEMENT)
+        .password(Auth::EMPTY)
+        .param(&Tpm2b(SensitiveCreate::default()))
+        .param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE))
+        .param(&Data::EMPTY)
+        .param(&PcrSelectionList::empty());
 }
 
 /// A command built by `f` with code `code` in `buf`; its length, or 0 if it failed.
 pub(crate) fn command(
     buf: &mut [u8],
     code: CommandCode,
-    f: impl FnOnce(&mut CommandWriter<'_>) -> Result<(), tpm2_wire::WireError>,
+    f: impl FnOnce(&mut CommandWriter<'_>),
 ) -> usize {
-    let Ok(mut w) = CommandWriter::new(buf, code) else {
-        return 0;
-    };
-    f(&mut w).and_then(|()| w.finish()).unwrap_or(0)
+    let mut w = CommandWriter::new(buf, code);
+    f(&mut w);
+    w.finish().unwrap_or(0)
 }

@@ -15,16 +15,14 @@ pub fn encode_ek(buf: &mut [u8]) -> usize {
 /// DictionaryAttackLockReset into `buf`.
 pub fn encode_da(buf: &mut [u8]) -> usize {
     command(buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET, |w| {
-        w.handle(Handle::LOCKOUT)?.password(Auth::EMPTY)?;
-        Ok(())
+        w.handle(Handle::LOCKOUT).password(Auth::EMPTY);
     })
 }
 
 /// NV_ReadPublic(0x01C00002) into `buf`.
 pub fn encode_nv(buf: &mut [u8]) -> usize {
     command(buf, CommandCode::NV_READ_PUBLIC, |w| {
-        w.handle(Handle(0x01C0_0002))?;
-        Ok(())
+        w.handle(Handle(0x01C0_0002));
     })
 }
 

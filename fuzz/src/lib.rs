@@ -120,8 +120,8 @@ pub fn short_duration(_: tpm2_wire::CommandCode) -> u32 {
 /// A GetRandom command in `buf`, returning its length.
 #[must_use]
 pub fn get_random(buf: &mut [u8]) -> usize {
-    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&16u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&16u16);
     cmd.finish().unwrap()
 }
 

@@ -18,7 +18,7 @@ pub fn round_trip<T: Transport>(
 where
     T::Error: Debug,
 {
-    let mut cmd = CommandWriter::new(buf, code).unwrap();
+    let mut cmd = CommandWriter::new(buf, code);
     build(&mut cmd);
     let len = cmd.finish().unwrap();
     tpm.transact(buf, len).unwrap().to_vec()
@@ -31,7 +31,7 @@ where
 {
     let mut buf = [0u8; 64];
     let rsp = round_trip(tpm, &mut buf, CommandCode::STARTUP, |c| {
-        c.param(&StartupType::CLEAR).unwrap();
+        c.param(&StartupType::CLEAR);
     });
     Response::parse(&rsp, 0).unwrap().code()
 }
@@ -43,7 +43,7 @@ where
 {
     let mut buf = [0u8; 4096];
     let rsp = round_trip(tpm, &mut buf, CommandCode::GET_RANDOM, |c| {
-        c.param(&n).unwrap();
+        c.param(&n);
     });
     let rsp = Response::parse(&rsp, 0).unwrap();
     assert!(rsp.code().is_success(), "GetRandom: {}", rsp.code());
@@ -60,12 +60,12 @@ where
 ///
 /// If `buf` is too small.
 pub fn ek_create_primary(buf: &mut [u8]) -> usize {
-    let mut cmd = CommandWriter::new(buf, CommandCode::CREATE_PRIMARY).unwrap();
-    cmd.handle(Handle::ENDORSEMENT).unwrap();
-    cmd.password(Auth::EMPTY).unwrap();
-    cmd.param(&Tpm2b(SensitiveCreate::default())).unwrap();
-    cmd.param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE)).unwrap();
-    cmd.param(&Data::EMPTY).unwrap();
-    cmd.param(&PcrSelectionList::empty()).unwrap();
+    let mut cmd = CommandWriter::new(buf, CommandCode::CREATE_PRIMARY);
+    cmd.handle(Handle::ENDORSEMENT);
+    cmd.password(Auth::EMPTY);
+    cmd.param(&Tpm2b(SensitiveCreate::default()));
+    cmd.param(&Tpm2b(tpm2_cmds::ek::RSA_2048_TEMPLATE));
+    cmd.param(&Data::EMPTY);
+    cmd.param(&PcrSelectionList::empty());
     cmd.finish().unwrap()
 }

@@ -322,8 +322,8 @@ fn provisioning_uses_a_vendor_template_and_nonce_from_nv() {
     template.attributes |= tpm2_wire::ObjectAttributes::NO_DA;
     let mut bytes = [0u8; 512];
     let mut w = tpm2_wire::Writer::new(&mut bytes);
-    tpm2_wire::Marshal::marshal(&template, &mut w).unwrap();
-    let len = w.position();
+    tpm2_wire::Marshal::marshal(&template, &mut w);
+    let len = w.result().unwrap();
     let nonce = [0x5Au8; 16];
     for (index, data) in [
         (EkKind::Rsa2048.template_index(), &bytes[..len]),

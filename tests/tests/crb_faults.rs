@@ -45,8 +45,8 @@ fn run(row: &Row) -> (Result<(), CrbError<Infallible>>, FaultCrb, VirtualClock) 
     let result = (|| {
         let mut crb = Crb::new(&mut model, &mut clock, row.config)?;
         let mut buf = [0u8; 4096];
-        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM).unwrap();
-        cmd.param(&16u16).unwrap();
+        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM);
+        cmd.param(&16u16);
         let len = cmd.finish().unwrap();
         crb.transact(&mut buf, len).map(drop)
     })();
@@ -274,8 +274,8 @@ fn a_locality_firmware_left_granted_stays_granted_unless_release_is_asked() {
 }
 
 fn get_random(buf: &mut [u8]) -> usize {
-    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&16u16).unwrap();
+    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM);
+    cmd.param(&16u16);
     cmd.finish().unwrap()
 }
 

@@ -44,9 +44,9 @@ fn startup_get_random_and_get_capability_round_trips() {
     assert_eq!(get_random(&mut crb, 32).len(), 32);
     let mut buf = [0u8; 4096];
     let rsp = round_trip(&mut crb, &mut buf, CommandCode::GET_CAPABILITY, |c| {
-        c.param(&Capability::TPM_PROPERTIES).unwrap();
-        c.param(&Property::FAMILY_INDICATOR).unwrap();
-        c.param(&8u32).unwrap();
+        c.param(&Capability::TPM_PROPERTIES);
+        c.param(&Property::FAMILY_INDICATOR);
+        c.param(&8u32);
     });
     let rsp = Response::parse(&rsp, 0).unwrap();
     let mut params = rsp.parameters();
@@ -112,8 +112,8 @@ fn tpm12_behind_crb_is_refused() {
     let mut bus = QemuTpm::start_tpm12(Device::Crb).unwrap_or_else(|e| panic!("{e}"));
     let mut crb = Crb::new(&mut bus, CountingDelay::default(), Config::default()).unwrap();
     let mut buf = [0u8; 64];
-    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, CommandCode::STARTUP).unwrap();
-    cmd.param(&tpm2_wire::StartupType::CLEAR).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, CommandCode::STARTUP);
+    cmd.param(&tpm2_wire::StartupType::CLEAR);
     let len = cmd.finish().unwrap();
     let err = crb.transact(&mut buf, len).err();
     assert!(
@@ -201,11 +201,10 @@ fn no_byte_of_a_command_outlives_it_in_the_crb_buffer() {
     let secret = b"owner-auth-that-must-not-stay";
     let change = |crb: &mut Crb<&mut QemuTpm, CountingDelay>, from: &[u8], to: &[u8]| {
         let mut buf = [0u8; 4096];
-        let mut cmd =
-            tpm2_wire::CommandWriter::new(&mut buf, CommandCode::HIERARCHY_CHANGE_AUTH).unwrap();
-        cmd.handle(tpm2_wire::Handle::OWNER).unwrap();
-        cmd.password(tpm2_wire::Auth::new(from).unwrap()).unwrap();
-        cmd.param(&tpm2_wire::Auth::new(to).unwrap()).unwrap();
+        let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, CommandCode::HIERARCHY_CHANGE_AUTH);
+        cmd.handle(tpm2_wire::Handle::OWNER);
+        cmd.password(tpm2_wire::Auth::new(from).unwrap());
+        cmd.param(&tpm2_wire::Auth::new(to).unwrap());
         let len = cmd.finish().unwrap();
         let rsp = crb.transact(&mut buf, len).unwrap();
         let code = Response::parse(rsp, 0).unwrap().code();

@@ -74,8 +74,8 @@ impl<B: RegisterAccess> RegisterAccess for ReadLog<B> {
 }
 
 fn get_random_frame(buf: &mut [u8]) -> usize {
-    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&16u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&16u16);
     cmd.finish().unwrap()
 }
 
@@ -235,8 +235,8 @@ fn capture_register_and_static_seeds(mssim_rsp: &[u8]) {
     for (name, template) in [("ek-rsa", RSA_2048_TEMPLATE), ("ek-ecc", ECC_P256_TEMPLATE)] {
         let mut buf = [0u8; 512];
         let mut w = Writer::new(&mut buf);
-        template.marshal(&mut w).unwrap();
-        let n = w.position();
+        template.marshal(&mut w);
+        let n = w.result().unwrap();
         std::fs::write(
             corpus("commands").join(name),
             [&[0xFF][..], &buf[..n]].concat(),

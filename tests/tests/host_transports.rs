@@ -79,9 +79,8 @@ fn mssim_powers_on_then_runs_the_provisioning_flow() {
     let server = MssimServer::start().unwrap();
     let mut link = Mssim::connect(server.addr(), TIMEOUT).unwrap();
     let mut buf = [0u8; 64];
-    let mut cmd =
-        tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&8u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&8u16);
     let len = cmd.finish().unwrap();
     let off = tpm2_wire::Transport::transact(&mut link, &mut buf, len).unwrap_err();
     assert!(matches!(off.reason(), Reason::PoweredOff), "{off}");
@@ -122,9 +121,8 @@ fn hostile_mssim(reply: Vec<u8>) -> core::net::SocketAddr {
 fn mssim_get_random(addr: core::net::SocketAddr, capacity: usize) -> Result<usize, Reason> {
     let mut link = Mssim::connect(addr, TIMEOUT).unwrap();
     let mut buf = vec![0u8; capacity];
-    let mut cmd =
-        tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&8u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&8u16);
     let len = cmd.finish().unwrap();
     let result = tpm2_wire::Transport::transact(&mut link, &mut buf, len).map(<[u8]>::len);
     result.map_err(|e| {
@@ -232,8 +230,8 @@ fn late_swtpm(delay: Duration) -> core::net::SocketAddr {
 }
 
 fn get_random_frame(buf: &mut [u8]) -> usize {
-    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&8u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&8u16);
     cmd.finish().unwrap()
 }
 
@@ -382,9 +380,8 @@ fn mssim_serves_one_client_at_a_time() {
     let mut second = Mssim::connect(server.addr(), TIMEOUT).unwrap();
     second.margin = Duration::from_millis(100);
     let mut buf = [0u8; 64];
-    let mut cmd =
-        tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&8u16).unwrap();
+    let mut cmd = tpm2_wire::CommandWriter::new(&mut buf, tpm2_wire::CommandCode::GET_RANDOM);
+    cmd.param(&8u16);
     let len = cmd.finish().unwrap();
     let mut copy = buf;
     // The second client's command waits behind the first client: its read times out.

@@ -177,14 +177,13 @@ fn endless_i2c_nacks_are_a_typed_error() {
 /// The 355-byte EK CreatePrimary, for counting bus transactions.
 fn ek_command(buf: &mut [u8]) -> usize {
     use tpm2_wire::{AuthCommand, CommandCode, CommandWriter, Handle};
-    let mut cmd = CommandWriter::new(buf, CommandCode::CREATE_PRIMARY).unwrap();
-    cmd.handle(Handle::ENDORSEMENT).unwrap();
-    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]).unwrap();
-    cmd.param(&tpm2_wire::Tpm2b(tpm2_wire::SensitiveCreate::default()))
-        .unwrap();
-    cmd.param(&tpm2_wire::Tpm2b(RSA_2048_TEMPLATE)).unwrap();
-    cmd.param(&tpm2_wire::Data::EMPTY).unwrap();
-    cmd.param(&tpm2_wire::PcrSelectionList::empty()).unwrap();
+    let mut cmd = CommandWriter::new(buf, CommandCode::CREATE_PRIMARY);
+    cmd.handle(Handle::ENDORSEMENT);
+    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]);
+    cmd.param(&tpm2_wire::Tpm2b(tpm2_wire::SensitiveCreate::default()));
+    cmd.param(&tpm2_wire::Tpm2b(RSA_2048_TEMPLATE));
+    cmd.param(&tpm2_wire::Data::EMPTY);
+    cmd.param(&tpm2_wire::PcrSelectionList::empty());
     cmd.finish().unwrap()
 }
 

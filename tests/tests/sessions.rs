@@ -655,9 +655,9 @@ fn create_sealed_under<T: Transport>(
     };
     let session = [AuthCommand::password(Auth::EMPTY)];
     tpm.execute(CommandCode::CREATE, 0, |c| {
-        c.handle(parent)?.sessions(&session)?;
-        c.param(&Tpm2b(sensitive))?.param(&Tpm2b(template))?;
-        c.param(&Data::EMPTY)?.param(&PcrSelectionList::empty())
+        c.handle(parent).sessions(&session);
+        c.param(&Tpm2b(sensitive)).param(&Tpm2b(template));
+        c.param(&Data::EMPTY).param(&PcrSelectionList::empty())
     })
     .map(drop)
 }

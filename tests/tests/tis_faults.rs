@@ -68,8 +68,8 @@ fn run(
         let mut tis = Tis::new(&mut model, &mut clock, Config::default())?;
         interface = Some(tis.probe().interface);
         let mut buf = [0u8; 4096];
-        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM).unwrap();
-        cmd.param(&16u16).unwrap();
+        let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM);
+        cmd.param(&16u16);
         let len = cmd.finish().unwrap();
         tpm2_wire::Transport::transact(&mut tis, &mut buf, len).map(drop)
     })();
@@ -358,8 +358,8 @@ fn a_locality_firmware_left_active_stays_active_unless_release_is_asked() {
 }
 
 fn get_random(buf: &mut [u8]) -> usize {
-    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM).unwrap();
-    cmd.param(&16u16).unwrap();
+    let mut cmd = CommandWriter::new(buf, CommandCode::GET_RANDOM);
+    cmd.param(&16u16);
     cmd.finish().unwrap()
 }
 

@@ -56,9 +56,9 @@ fn startup_get_random_and_get_capability_round_trips() {
 
     let mut buf = [0u8; 4096];
     let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_CAPABILITY, |c| {
-        c.param(&Capability::TPM_PROPERTIES).unwrap();
-        c.param(&Property::MANUFACTURER).unwrap();
-        c.param(&1u32).unwrap();
+        c.param(&Capability::TPM_PROPERTIES);
+        c.param(&Property::MANUFACTURER);
+        c.param(&1u32);
     });
     let rsp = Response::parse(&rsp, 0).unwrap();
     let mut params = rsp.parameters();
@@ -84,9 +84,9 @@ fn a_1k_command_in_64_byte_bursts_arrives_intact() {
     let data: Vec<u8> = (0..1024u32).map(|i| (i * 7 + 3) as u8).collect();
     let mut buf = [0u8; 4096];
     let rsp = round_trip(&mut tis, &mut buf, CommandCode::HASH, |c| {
-        c.param(&MaxBuffer::new(&data).unwrap()).unwrap();
-        c.param(&AlgId::SHA256).unwrap();
-        c.param(&Handle::OWNER).unwrap();
+        c.param(&MaxBuffer::new(&data).unwrap());
+        c.param(&AlgId::SHA256);
+        c.param(&Handle::OWNER);
     });
     assert!(rsp.len() > 40);
     let rsp = Response::parse(&rsp, 0).unwrap();
@@ -151,7 +151,7 @@ fn two_localities_take_turns() {
         tis.set_locality(Locality::new(l).unwrap());
         let mut buf = [0u8; 64];
         let rsp = round_trip(&mut tis, &mut buf, CommandCode::GET_RANDOM, |c| {
-            c.param(&8u16).unwrap();
+            c.param(&8u16);
         });
         assert!(
             Response::parse(&rsp, 0).unwrap().code().is_success(),

@@ -1,7 +1,7 @@
 //! The client: one command/response buffer, a transport, a retry policy.
 
 use embedded_hal::delay::DelayNs;
-use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, Transport, WireError};
+use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, Transport};
 
 use crate::{Error, TpmError};
 
@@ -66,8 +66,8 @@ fn wipe_unanswered(buf: &mut [u8], secrets: &[Option<core::ops::Range<usize>>; 2
 }
 
 /// What writes a command's handles, authorizations and parameters.
-pub(crate) type Build<'b> = dyn for<'c, 'w> Fn(&'c mut CommandWriter<'w>) -> Result<&'c mut CommandWriter<'w>, WireError>
-    + 'b;
+pub(crate) type Build<'b> =
+    dyn for<'c, 'w> Fn(&'c mut CommandWriter<'w>) -> &'c mut CommandWriter<'w> + 'b;
 
 /// A TPM 2.0 reached through a [`Transport`], with a command/response buffer of `N` bytes
 /// (4096 by default, the PC Client maximum).
@@ -141,9 +141,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         &mut self,
         code: CommandCode,
         response_handles: usize,
-        build: impl for<'c, 'w> Fn(
-            &'c mut CommandWriter<'w>,
-        ) -> Result<&'c mut CommandWriter<'w>, WireError>,
+        build: impl for<'c, 'w> Fn(&'c mut CommandWriter<'w>) -> &'c mut CommandWriter<'w>,
     ) -> Result<Response<'_>, Error<T::Error>> {
         // One body for every command: the closures differ, the transaction does not.
         self.transaction(code, response_handles, &build)
@@ -166,10 +164,10 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             attempt = attempt.saturating_add(1);
             #[allow(unused_mut)]
             let (mut len, mut secrets) = {
-                let mut cmd = CommandWriter::new(&mut self.buf, code)?;
-                let outcome = build(&mut cmd).map(drop);
+                let mut cmd = CommandWriter::new(&mut self.buf, code);
+                build(&mut cmd);
                 let secrets = [cmd.auth_range(), cmd.secret_range()];
-                match outcome.and_then(|()| cmd.finish()) {
+                match cmd.finish() {
                     Ok(len) => (len, secrets),
                     Err(e) => {
                         wipe(&mut self.buf);

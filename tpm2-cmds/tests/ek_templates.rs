@@ -42,7 +42,8 @@ fn templates_have_the_profile_fields() {
     assert_eq!((unique.x.len(), unique.y.len()), (32, 32));
     let mut buf = [0u8; 512];
     let mut w = Writer::new(&mut buf);
-    RSA_2048_TEMPLATE.marshal(&mut w).unwrap();
+    RSA_2048_TEMPLATE.marshal(&mut w);
+    w.result().unwrap();
     assert_eq!(
         w.position(),
         314,

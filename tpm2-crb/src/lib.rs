@@ -31,8 +31,8 @@
 //! println!("{}", tpm.probe().interface); // "FIFO (PTP)", "TIS 1.3 ..." or "CRB"
 //!
 //! let mut buf = [0u8; 4096];
-//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM)?;
-//! cmd.param(&16u16)?;
+//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM);
+//! cmd.param(&16u16);
 //! let len = cmd.finish()?;
 //! let response = tpm.transact(&mut buf, len)?;
 //! assert_eq!(&response[..2], &[0x80, 0x01]);

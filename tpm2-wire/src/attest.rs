@@ -26,11 +26,11 @@ pub struct ClockInfo {
 }
 
 impl Marshal for ClockInfo {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        w.u64(self.clock)?;
-        w.u32(self.reset_count)?;
-        w.u32(self.restart_count)?;
-        self.safe.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        w.u64(self.clock);
+        w.u32(self.reset_count);
+        w.u32(self.restart_count);
+        self.safe.marshal(w);
     }
 }
 
@@ -114,34 +114,34 @@ pub struct Attest<'a> {
 }
 
 impl Marshal for Attest<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        w.u32(self.magic)?;
-        self.kind.marshal(w)?;
-        self.qualified_signer.marshal(w)?;
-        self.extra_data.marshal(w)?;
-        self.clock_info.marshal(w)?;
-        w.u64(self.firmware_version)?;
+    fn marshal(&self, w: &mut Writer<'_>) {
+        w.u32(self.magic);
+        self.kind.marshal(w);
+        self.qualified_signer.marshal(w);
+        self.extra_data.marshal(w);
+        self.clock_info.marshal(w);
+        w.u64(self.firmware_version);
         match &self.attested {
             Attested::Quote {
                 pcr_select,
                 pcr_digest,
             } => {
-                pcr_select.marshal(w)?;
-                pcr_digest.marshal(w)
+                pcr_select.marshal(w);
+                pcr_digest.marshal(w);
             }
             Attested::Certify {
                 name,
                 qualified_name,
             } => {
-                name.marshal(w)?;
-                qualified_name.marshal(w)
+                name.marshal(w);
+                qualified_name.marshal(w);
             }
             Attested::Creation {
                 object_name,
                 creation_hash,
             } => {
-                object_name.marshal(w)?;
-                creation_hash.marshal(w)
+                object_name.marshal(w);
+                creation_hash.marshal(w);
             }
             Attested::Other(bytes) => w.bytes(bytes),
         }
@@ -233,20 +233,20 @@ impl Signature<'_> {
 }
 
 impl Marshal for Signature<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.scheme().marshal(w)?;
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.scheme().marshal(w);
         match self {
             Self::Rsa { hash, sig, .. } => {
-                hash.marshal(w)?;
-                sig.marshal(w)
+                hash.marshal(w);
+                sig.marshal(w);
             }
             Self::Ecc { hash, r, s, .. } => {
-                hash.marshal(w)?;
-                r.marshal(w)?;
-                s.marshal(w)
+                hash.marshal(w);
+                r.marshal(w);
+                s.marshal(w);
             }
             Self::Hmac(mac) => mac.marshal(w),
-            Self::Null => Ok(()),
+            Self::Null => {}
         }
     }
 }
@@ -291,8 +291,8 @@ impl SigScheme {
 }
 
 impl Marshal for SigScheme {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.0.marshal_as(SchemeUnion::Sig, w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.0.marshal_as(SchemeUnion::Sig, w);
     }
 }
 
@@ -322,10 +322,10 @@ impl HashcheckTicket<'_> {
 }
 
 impl Marshal for HashcheckTicket<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        Tag::HASHCHECK.marshal(w)?;
-        self.hierarchy.marshal(w)?;
-        self.digest.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        Tag::HASHCHECK.marshal(w);
+        self.hierarchy.marshal(w);
+        self.digest.marshal(w);
     }
 }
 
@@ -344,11 +344,11 @@ pub struct Context<'a> {
 }
 
 impl Marshal for Context<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        w.u64(self.sequence)?;
-        self.saved_handle.marshal(w)?;
-        self.hierarchy.marshal(w)?;
-        self.blob.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        w.u64(self.sequence);
+        self.saved_handle.marshal(w);
+        self.hierarchy.marshal(w);
+        self.blob.marshal(w);
     }
 }
 
@@ -392,8 +392,8 @@ mod tests {
         };
         let mut buf = [0u8; 128];
         let mut w = Writer::new(&mut buf);
-        attest.marshal(&mut w).unwrap();
-        let len = w.position();
+        attest.marshal(&mut w);
+        let len = w.result().unwrap();
         (buf, len)
     }
 
@@ -415,7 +415,8 @@ mod tests {
         assert_eq!(pcr_digest.as_bytes(), [0xAA; 32]);
         let mut again = [0u8; 128];
         let mut w = Writer::new(&mut again);
-        attest.marshal(&mut w).unwrap();
+        attest.marshal(&mut w);
+        w.result().unwrap();
         assert_eq!(w.written(), &buf[..len]);
     }
 
@@ -450,7 +451,8 @@ mod tests {
         );
         let mut buf = [0u8; 16];
         let mut w = Writer::new(&mut buf);
-        sig.marshal(&mut w).unwrap();
+        sig.marshal(&mut w);
+        w.result().unwrap();
         assert_eq!(w.written(), rsa);
     }
 

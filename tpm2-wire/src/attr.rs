@@ -20,7 +20,7 @@ macro_rules! attributes {
         }
 
         impl Marshal for $name {
-            fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+            fn marshal(&self, w: &mut Writer<'_>) {
                 w.$ty(self.bits())
             }
         }

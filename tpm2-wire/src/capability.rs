@@ -19,9 +19,9 @@ pub struct AlgProperty {
 }
 
 impl Marshal for AlgProperty {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.alg.marshal(w)?;
-        self.attributes.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.alg.marshal(w);
+        self.attributes.marshal(w);
     }
 }
 
@@ -45,9 +45,9 @@ pub struct TaggedProperty {
 }
 
 impl Marshal for TaggedProperty {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.property.marshal(w)?;
-        w.u32(self.value)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.property.marshal(w);
+        w.u32(self.value);
     }
 }
 
@@ -101,8 +101,8 @@ impl CapabilityData<'_> {
 }
 
 impl Marshal for CapabilityData<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.capability().marshal(w)?;
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.capability().marshal(w);
         match self {
             Self::Algorithms(l) => l.marshal(w),
             Self::Handles(l) => l.marshal(w),

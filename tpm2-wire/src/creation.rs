@@ -18,9 +18,9 @@ pub struct SensitiveCreate<'a> {
 }
 
 impl Marshal for SensitiveCreate<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.user_auth.marshal(w)?;
-        self.data.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.user_auth.marshal(w);
+        self.data.marshal(w);
     }
 }
 
@@ -55,14 +55,14 @@ pub struct CreationData<'a> {
 }
 
 impl Marshal for CreationData<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.pcr_select.marshal(w)?;
-        self.pcr_digest.marshal(w)?;
-        self.locality.marshal(w)?;
-        self.parent_name_alg.marshal(w)?;
-        self.parent_name.marshal(w)?;
-        self.parent_qualified_name.marshal(w)?;
-        self.outside_info.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.pcr_select.marshal(w);
+        self.pcr_digest.marshal(w);
+        self.locality.marshal(w);
+        self.parent_name_alg.marshal(w);
+        self.parent_name.marshal(w);
+        self.parent_qualified_name.marshal(w);
+        self.outside_info.marshal(w);
     }
 }
 
@@ -91,10 +91,10 @@ pub struct CreationTicket<'a> {
 }
 
 impl Marshal for CreationTicket<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        Tag::CREATION.marshal(w)?;
-        self.hierarchy.marshal(w)?;
-        self.digest.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        Tag::CREATION.marshal(w);
+        self.hierarchy.marshal(w);
+        self.digest.marshal(w);
     }
 }
 

@@ -84,31 +84,35 @@ pub struct CommandWriter<'a> {
 }
 
 impl<'a> CommandWriter<'a> {
-    /// Starts a command with code `code` in `buf`.
-    pub fn new(buf: &'a mut [u8], code: CommandCode) -> Result<Self, WireError> {
+    /// Starts a command with code `code` in `buf`. A buffer shorter than the header is
+    /// reported by [`CommandWriter::finish`], as every other write that does not fit.
+    pub fn new(buf: &'a mut [u8], code: CommandCode) -> Self {
         let mut w = Writer::new(buf);
         // The header's space in one check; `finish` fills in the tag and the size.
-        let header = w.reserve(HEADER_LEN)?;
-        let code = code.0.to_be_bytes();
-        for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
-            *d = s;
+        if let Some(header) = w.reserve(HEADER_LEN) {
+            let code = code.0.to_be_bytes();
+            for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
+                *d = s;
+            }
         }
-        Ok(Self {
+        Self {
             w,
             phase: Phase::Handles,
             auth: None,
             secret: None,
-        })
+        }
     }
 
-    /// Where the next handle or the authorization area goes: refused once the area or a
-    /// parameter was written.
-    fn in_handle_area(&self) -> Result<usize, WireError> {
-        let offset = self.w.position();
-        if self.phase != Phase::Handles || self.auth.is_some() {
-            return Err(WireError::OutOfOrder { offset });
+    /// Whether the next handle or the authorization area may go here: not once the area
+    /// or a parameter was written. Records [`WireError::OutOfOrder`] if not.
+    fn in_handle_area(&mut self) -> bool {
+        let in_area = self.phase == Phase::Handles && self.auth.is_none();
+        if !in_area {
+            self.w.fail(WireError::OutOfOrder {
+                offset: self.w.position(),
+            });
         }
-        Ok(offset)
+        in_area
     }
 
     /// Records the authorization area written from `start`: parameters follow.
@@ -119,27 +123,31 @@ impl<'a> CommandWriter<'a> {
     }
 
     /// Appends a handle to the handle area.
-    pub fn handle(&mut self, handle: Handle) -> Result<&mut Self, WireError> {
-        self.in_handle_area()?;
-        handle.marshal(&mut self.w)?;
-        Ok(self)
+    pub fn handle(&mut self, handle: Handle) -> &mut Self {
+        if self.in_handle_area() {
+            handle.marshal(&mut self.w);
+        }
+        self
     }
 
     /// Writes the authorization area; [`CommandWriter::finish`] then tags the command
     /// TPM_ST_SESSIONS.
-    pub fn sessions(&mut self, sessions: &[AuthCommand<'_>]) -> Result<&mut Self, WireError> {
-        let start = self.in_handle_area()?;
+    pub fn sessions(&mut self, sessions: &[AuthCommand<'_>]) -> &mut Self {
+        if !self.in_handle_area() {
+            return self;
+        }
+        let start = self.w.position();
         // The area's size is known before it is written: handle, nonce, attributes, HMAC.
         let size = sessions.iter().fold(0usize, |n, s| {
             n.saturating_add(9)
                 .saturating_add(s.nonce.len())
                 .saturating_add(s.hmac.len())
         });
-        self.w.u32(u32::try_from(size).unwrap_or(u32::MAX))?;
+        self.w.u32(u32::try_from(size).unwrap_or(u32::MAX));
         for session in sessions {
-            session.marshal(&mut self.w)?;
+            session.marshal(&mut self.w);
         }
-        Ok(self.area_written(start))
+        self.area_written(start)
     }
 
     /// Writes an authorization area of one password session (`TPM_RS_PW`) carrying `auth`,
@@ -149,14 +157,17 @@ impl<'a> CommandWriter<'a> {
     /// ```
     /// # use tpm2_wire::{Auth, CommandCode, CommandWriter, Handle};
     /// let mut buf = [0u8; 64];
-    /// let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET)?;
-    /// cmd.handle(Handle::LOCKOUT)?.password(Auth::EMPTY)?;
+    /// let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET);
+    /// cmd.handle(Handle::LOCKOUT).password(Auth::EMPTY);
     /// let len = cmd.finish()?;
     /// assert_eq!(&buf[..len][14..], &[0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0]);
     /// # Ok::<(), tpm2_wire::WireError>(())
     /// ```
-    pub fn password(&mut self, auth: Auth<'_>) -> Result<&mut Self, WireError> {
-        let start = self.in_handle_area()?;
+    pub fn password(&mut self, auth: Auth<'_>) -> &mut Self {
+        if !self.in_handle_area() {
+            return self;
+        }
+        let start = self.w.position();
         let password = auth.as_bytes();
         // An `Auth` holds at most 64 bytes.
         let [_, _, n0, n1] = u32::try_from(password.len()).unwrap_or(0).to_be_bytes();
@@ -165,30 +176,30 @@ impl<'a> CommandWriter<'a> {
         let [h0, h1, h2, h3] = Handle::PASSWORD.0.to_be_bytes();
         // Area size, session handle, empty nonce, no attributes, the password's size.
         let head = [s0, s1, s2, s3, h0, h1, h2, h3, 0, 0, 0, n0, n1];
-        self.w.bytes(&head)?;
-        self.w.bytes(password)?;
-        Ok(self.area_written(start))
+        self.w.bytes(&head);
+        self.w.bytes(password);
+        self.area_written(start)
     }
 
     /// Appends a parameter.
-    pub fn param<T: Marshal + ?Sized>(&mut self, value: &T) -> Result<&mut Self, WireError> {
+    pub fn param<T: Marshal + ?Sized>(&mut self, value: &T) -> &mut Self {
         self.phase = Phase::Parameters;
-        value.marshal(&mut self.w)?;
-        Ok(self)
+        value.marshal(&mut self.w);
+        self
     }
 
     /// Appends a parameter that is a secret (a new authValue, a sensitive value): its bytes
     /// are included in [`CommandWriter::secret_range`], so that the caller can wipe them once
     /// the command was sent.
-    pub fn secret_param<T: Marshal + ?Sized>(&mut self, value: &T) -> Result<&mut Self, WireError> {
+    pub fn secret_param<T: Marshal + ?Sized>(&mut self, value: &T) -> &mut Self {
         let start = self.w.position();
-        self.param(value)?;
+        self.param(value);
         let end = self.w.position();
         self.secret = Some(match self.secret.take() {
             Some(r) => r.start.min(start)..r.end.max(end),
             None => start..end,
         });
-        Ok(self)
+        self
     }
 
     /// Where the secret parameters are in the frame (one range covering all of them).
@@ -210,7 +221,7 @@ impl<'a> CommandWriter<'a> {
     }
 
     /// Fills in the tag (TPM_ST_SESSIONS if an authorization area was written) and
-    /// `commandSize`, and returns the frame's length.
+    /// `commandSize`, and returns the frame's length, or the first write that failed.
     pub fn finish(mut self) -> Result<usize, WireError> {
         let len = self.w.position();
         let tag = if self.auth.is_some() {
@@ -220,8 +231,8 @@ impl<'a> CommandWriter<'a> {
         };
         let [t0, t1] = tag.0.to_be_bytes();
         let [s0, s1, s2, s3] = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
-        self.w.patch(0, &[t0, t1, s0, s1, s2, s3])?;
-        Ok(len)
+        self.w.patch(0, &[t0, t1, s0, s1, s2, s3]);
+        self.w.result()
     }
 }
 

@@ -21,8 +21,8 @@
 //!
 //! // Build TPM2_GetRandom(8) in a caller's buffer.
 //! let mut buf = [0u8; 64];
-//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM)?;
-//! cmd.param(&8u16)?;
+//! let mut cmd = CommandWriter::new(&mut buf, CommandCode::GET_RANDOM);
+//! cmd.param(&8u16);
 //! let len = cmd.finish()?;
 //! assert_eq!(&buf[..len], [0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x7B, 0, 8]);
 //!

@@ -148,23 +148,25 @@ impl<'a, T: Unmarshal<'a> + Copy + defmt::Format, const MAX: u32> defmt::Format
 }
 
 impl<T: Marshal, const MAX: u32> Marshal for List<'_, T, MAX> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn marshal(&self, w: &mut Writer<'_>) {
         match self.repr {
             Repr::Wire { count, bytes, .. } => {
-                w.u32(count)?;
-                w.bytes(bytes)
+                w.u32(count);
+                w.bytes(bytes);
             }
             Repr::Items(items) => {
                 let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
                 if count > MAX {
-                    return Err(WireError::TooLarge {
+                    return w.fail(WireError::TooLarge {
                         offset: w.position(),
                         value: count,
                         max: MAX,
                     });
                 }
-                w.u32(count)?;
-                items.iter().try_for_each(|item| item.marshal(w))
+                w.u32(count);
+                for item in items {
+                    item.marshal(w);
+                }
             }
         }
     }

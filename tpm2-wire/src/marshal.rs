@@ -5,7 +5,7 @@ use crate::{Reader, WireError, Writer};
 /// Encodes a value in TPM wire format.
 pub trait Marshal {
     /// Appends the value's bytes to `w`.
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError>;
+    fn marshal(&self, w: &mut Writer<'_>);
 
     /// The value's bytes in a vector of their size (feature `alloc`): for hosts that keep
     /// or send a structure (a public area, a signature) after the frame it came in is gone.
@@ -17,7 +17,8 @@ pub trait Marshal {
         loop {
             let mut buf = alloc::vec![0u8; capacity];
             let mut w = Writer::new(&mut buf);
-            match self.marshal(&mut w) {
+            self.marshal(&mut w);
+            match w.result().map(drop) {
                 Ok(()) => {
                     let len = w.position();
                     buf.truncate(len);
@@ -49,7 +50,7 @@ pub trait Unmarshal<'a>: Sized {
 macro_rules! primitive {
     ($($ty:ident),*) => {$(
         impl Marshal for $ty {
-            fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+            fn marshal(&self, w: &mut Writer<'_>) {
                 w.$ty(*self)
             }
         }
@@ -63,8 +64,8 @@ macro_rules! primitive {
 primitive!(u8, u16, u32, u64);
 
 impl Marshal for bool {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        w.u8(u8::from(*self))
+    fn marshal(&self, w: &mut Writer<'_>) {
+        w.u8(u8::from(*self));
     }
 }
 
@@ -139,7 +140,7 @@ macro_rules! open_enum {
         }
 
         impl $crate::Marshal for $name {
-            fn marshal(&self, w: &mut $crate::Writer<'_>) -> Result<(), $crate::WireError> {
+            fn marshal(&self, w: &mut $crate::Writer<'_>) {
                 w.$ty(self.0)
             }
         }
@@ -161,8 +162,8 @@ mod tests {
     struct Filler(usize);
 
     impl Marshal for Filler {
-        fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-            (0..self.0).try_for_each(|i| w.u8(i as u8))
+        fn marshal(&self, w: &mut Writer<'_>) {
+            (0..self.0).for_each(|i| w.u8(i as u8));
         }
     }
 

@@ -20,12 +20,12 @@ pub struct NvPublic<'a> {
 }
 
 impl Marshal for NvPublic<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.index.marshal(w)?;
-        self.name_alg.marshal(w)?;
-        self.attributes.marshal(w)?;
-        self.auth_policy.marshal(w)?;
-        w.u16(self.data_size)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.index.marshal(w);
+        self.name_alg.marshal(w);
+        self.attributes.marshal(w);
+        self.auth_policy.marshal(w);
+        w.u16(self.data_size);
     }
 }
 

@@ -91,20 +91,20 @@ impl PcrBitmap {
 }
 
 impl Marshal for PcrSelection<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn marshal(&self, w: &mut Writer<'_>) {
         let size = u8::try_from(self.select.len())
             .ok()
             .filter(|&n| n <= PCR_SELECT_MAX);
         let Some(size) = size else {
-            return Err(WireError::TooLarge {
+            return w.fail(WireError::TooLarge {
                 offset: w.position(),
                 value: u32::try_from(self.select.len()).unwrap_or(u32::MAX),
                 max: PCR_SELECT_MAX.into(),
             });
         };
-        self.hash.marshal(w)?;
-        w.u8(size)?;
-        w.bytes(self.select)
+        self.hash.marshal(w);
+        w.u8(size);
+        w.bytes(self.select);
     }
 }
 
@@ -144,20 +144,22 @@ pub struct TaggedHash<'a> {
 }
 
 impl Marshal for TaggedHash<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+    fn marshal(&self, w: &mut Writer<'_>) {
         let offset = w.position();
-        let size = self.alg.digest_size().ok_or(WireError::BadSelector {
-            offset,
-            value: self.alg.0.into(),
-        })?;
+        let Some(size) = self.alg.digest_size() else {
+            return w.fail(WireError::BadSelector {
+                offset,
+                value: self.alg.0.into(),
+            });
+        };
         if usize::from(size) != self.digest.len() {
-            return Err(WireError::BadValue {
+            return w.fail(WireError::BadValue {
                 offset,
                 value: u32::try_from(self.digest.len()).unwrap_or(u32::MAX),
             });
         }
-        self.alg.marshal(w)?;
-        w.bytes(self.digest)
+        self.alg.marshal(w);
+        w.bytes(self.digest);
     }
 }
 

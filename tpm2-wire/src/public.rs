@@ -43,13 +43,12 @@ impl SymDefObject {
 }
 
 impl Marshal for SymDefObject {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.algorithm.marshal(w)?;
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.algorithm.marshal(w);
         if self.algorithm != AlgId::NULL {
-            w.u16(self.key_bits)?;
-            self.mode.marshal(w)?;
+            w.u16(self.key_bits);
+            self.mode.marshal(w);
         }
-        Ok(())
     }
 }
 
@@ -148,22 +147,17 @@ impl Scheme {
         extra: 0,
     };
 
-    pub(crate) fn marshal_as(
-        self,
-        union: SchemeUnion,
-        w: &mut Writer<'_>,
-    ) -> Result<(), WireError> {
-        let details = union
-            .details(self.scheme)
-            .ok_or_else(|| bad_selector(w.position(), self.scheme))?;
-        self.scheme.marshal(w)?;
+    pub(crate) fn marshal_as(self, union: SchemeUnion, w: &mut Writer<'_>) {
+        let Some(details) = union.details(self.scheme) else {
+            return w.fail(bad_selector(w.position(), self.scheme));
+        };
+        self.scheme.marshal(w);
         if details != Details::None {
-            self.hash.marshal(w)?;
+            self.hash.marshal(w);
         }
         if details == Details::HashAndExtra {
-            w.u16(self.extra)?;
+            w.u16(self.extra);
         }
-        Ok(())
     }
 
     // Inlined for the same measured reasons as `SymDefObject::unmarshal`.
@@ -228,9 +222,9 @@ pub struct EccPoint<'a> {
 }
 
 impl Marshal for EccPoint<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.x.marshal(w)?;
-        self.y.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.x.marshal(w);
+        self.y.marshal(w);
     }
 }
 
@@ -306,33 +300,33 @@ pub struct Public<'a> {
 }
 
 impl Marshal for Public<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.parameters.object_type().marshal(w)?;
-        self.name_alg.marshal(w)?;
-        self.attributes.marshal(w)?;
-        self.auth_policy.marshal(w)?;
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.parameters.object_type().marshal(w);
+        self.name_alg.marshal(w);
+        self.attributes.marshal(w);
+        self.auth_policy.marshal(w);
         match &self.parameters {
             PublicParameters::Rsa { parms, unique } => {
-                parms.symmetric.marshal(w)?;
-                parms.scheme.marshal_as(SchemeUnion::Rsa, w)?;
-                w.u16(parms.key_bits)?;
-                w.u32(parms.exponent)?;
-                unique.marshal(w)
+                parms.symmetric.marshal(w);
+                parms.scheme.marshal_as(SchemeUnion::Rsa, w);
+                w.u16(parms.key_bits);
+                w.u32(parms.exponent);
+                unique.marshal(w);
             }
             PublicParameters::Ecc { parms, unique } => {
-                parms.symmetric.marshal(w)?;
-                parms.scheme.marshal_as(SchemeUnion::Ecc, w)?;
-                parms.curve.marshal(w)?;
-                parms.kdf.marshal_as(SchemeUnion::Kdf, w)?;
-                unique.marshal(w)
+                parms.symmetric.marshal(w);
+                parms.scheme.marshal_as(SchemeUnion::Ecc, w);
+                parms.curve.marshal(w);
+                parms.kdf.marshal_as(SchemeUnion::Kdf, w);
+                unique.marshal(w);
             }
             PublicParameters::KeyedHash { scheme, unique } => {
-                scheme.marshal_as(SchemeUnion::KeyedHash, w)?;
-                unique.marshal(w)
+                scheme.marshal_as(SchemeUnion::KeyedHash, w);
+                unique.marshal(w);
             }
             PublicParameters::SymCipher { symmetric, unique } => {
-                symmetric.marshal(w)?;
-                unique.marshal(w)
+                symmetric.marshal(w);
+                unique.marshal(w);
             }
         }
     }

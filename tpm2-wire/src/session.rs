@@ -32,11 +32,11 @@ impl<'a> AuthCommand<'a> {
 }
 
 impl Marshal for AuthCommand<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.session.marshal(w)?;
-        self.nonce.marshal(w)?;
-        self.attributes.marshal(w)?;
-        self.hmac.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.session.marshal(w);
+        self.nonce.marshal(w);
+        self.attributes.marshal(w);
+        self.hmac.marshal(w);
     }
 }
 
@@ -64,10 +64,10 @@ pub struct AuthResponse<'a> {
 }
 
 impl Marshal for AuthResponse<'_> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        self.nonce.marshal(w)?;
-        self.attributes.marshal(w)?;
-        self.hmac.marshal(w)
+    fn marshal(&self, w: &mut Writer<'_>) {
+        self.nonce.marshal(w);
+        self.attributes.marshal(w);
+        self.hmac.marshal(w);
     }
 }
 

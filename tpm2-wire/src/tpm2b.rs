@@ -67,7 +67,7 @@ macro_rules! tpm2b {
         }
 
         impl Marshal for $name<'_> {
-            fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
+            fn marshal(&self, w: &mut Writer<'_>) {
                 w.tpm2b(self.0, Self::MAX)
             }
         }
@@ -152,8 +152,8 @@ hex_display!(
 pub struct Tpm2b<T>(pub T);
 
 impl<T: Marshal> Marshal for Tpm2b<T> {
-    fn marshal(&self, w: &mut Writer<'_>) -> Result<(), WireError> {
-        w.sized(|w| self.0.marshal(w))
+    fn marshal(&self, w: &mut Writer<'_>) {
+        w.sized(|w| self.0.marshal(w));
     }
 }
 

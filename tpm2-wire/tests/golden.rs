@@ -31,8 +31,8 @@ fn ek_create_primary_hex() -> String {
 #[test]
 fn nv_read_public_frame_is_byte_exact() {
     let mut buf = [0u8; 64];
-    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC).unwrap();
-    cmd.handle(Handle(0x01C0_0002)).unwrap();
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC);
+    cmd.handle(Handle(0x01C0_0002));
     let len = cmd.finish().unwrap();
     assert_eq!(&buf[..len], hex(NV_READ_PUBLIC));
 }
@@ -40,9 +40,9 @@ fn nv_read_public_frame_is_byte_exact() {
 #[test]
 fn dictionary_attack_lock_reset_with_password_session_is_byte_exact() {
     let mut buf = [0u8; 64];
-    let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET).unwrap();
-    cmd.handle(Handle::LOCKOUT).unwrap();
-    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]).unwrap();
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET);
+    cmd.handle(Handle::LOCKOUT);
+    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]);
     let auth = cmd.auth_range().unwrap();
     let len = cmd.finish().unwrap();
     assert_eq!(&buf[..len], hex(DA_LOCK_RESET));
@@ -58,35 +58,31 @@ fn the_password_area_is_the_one_password_session_area() {
         let auth = Auth::new(password).unwrap();
         let frame = |one: bool| {
             let mut buf = [0u8; 128];
-            let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_WRITE).unwrap();
-            cmd.handle(Handle(0x0100_0001)).unwrap();
-            cmd.handle(Handle(0x0100_0001)).unwrap();
+            let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_WRITE);
+            cmd.handle(Handle(0x0100_0001));
+            cmd.handle(Handle(0x0100_0001));
             if one {
-                cmd.password(auth).unwrap();
+                cmd.password(auth);
             } else {
-                cmd.sessions(&[AuthCommand::password(auth)]).unwrap();
+                cmd.sessions(&[AuthCommand::password(auth)]);
             }
             let auth_range = cmd.auth_range().unwrap();
-            cmd.param(&tpm2_wire::Data::EMPTY).unwrap();
+            cmd.param(&tpm2_wire::Data::EMPTY);
             let len = cmd.finish().unwrap();
             (buf[..len].to_vec(), auth_range)
         };
         assert_eq!(frame(true), frame(false), "{} bytes", password.len());
     }
     let mut buf = [0u8; 64];
-    let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET).unwrap();
-    cmd.handle(Handle::LOCKOUT).unwrap();
-    cmd.password(Auth::EMPTY).unwrap();
-    assert!(matches!(
-        cmd.password(Auth::EMPTY),
-        Err(WireError::OutOfOrder { offset: 27 })
-    ));
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::DICTIONARY_ATTACK_LOCK_RESET);
+    cmd.handle(Handle::LOCKOUT);
+    cmd.password(Auth::EMPTY).password(Auth::EMPTY);
+    assert_eq!(cmd.finish(), Err(WireError::OutOfOrder { offset: 27 }));
     let mut small = [0u8; 20];
-    let mut cmd =
-        CommandWriter::new(&mut small, CommandCode::DICTIONARY_ATTACK_LOCK_RESET).unwrap();
-    cmd.handle(Handle::LOCKOUT).unwrap();
+    let mut cmd = CommandWriter::new(&mut small, CommandCode::DICTIONARY_ATTACK_LOCK_RESET);
+    cmd.handle(Handle::LOCKOUT).password(Auth::EMPTY);
     assert!(matches!(
-        cmd.password(Auth::EMPTY),
+        cmd.finish(),
         Err(WireError::BufferFull { offset: 14, .. })
     ));
 }
@@ -95,13 +91,13 @@ fn the_password_area_is_the_one_password_session_area() {
 fn ek_create_primary_is_the_355_byte_frame() {
     let unique = [0u8; 256];
     let mut buf = [0u8; 4096];
-    let mut cmd = CommandWriter::new(&mut buf, CommandCode::CREATE_PRIMARY).unwrap();
-    cmd.handle(Handle::ENDORSEMENT).unwrap();
-    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]).unwrap();
-    cmd.param(&Tpm2b(SensitiveCreate::default())).unwrap();
-    cmd.param(&Tpm2b(ek_rsa_template(&unique))).unwrap();
-    cmd.param(&tpm2_wire::Data::EMPTY).unwrap();
-    cmd.param(&tpm2_wire::PcrSelectionList::empty()).unwrap();
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::CREATE_PRIMARY);
+    cmd.handle(Handle::ENDORSEMENT);
+    cmd.sessions(&[AuthCommand::password(Auth::EMPTY)]);
+    cmd.param(&Tpm2b(SensitiveCreate::default()));
+    cmd.param(&Tpm2b(ek_rsa_template(&unique)));
+    cmd.param(&tpm2_wire::Data::EMPTY);
+    cmd.param(&tpm2_wire::PcrSelectionList::empty());
     let len = cmd.finish().unwrap();
     assert_eq!(len, 355);
     assert_eq!(&buf[..len], hex(&ek_create_primary_hex()));
@@ -310,36 +306,43 @@ fn trailing_parameter_bytes_and_oversized_tpm2b_are_rejected_with_offsets() {
 #[test]
 fn command_parts_out_of_order_and_full_buffers_are_refused() {
     let mut buf = [0u8; 64];
-    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC).unwrap();
-    cmd.param(&0u16).unwrap();
-    assert_eq!(
-        cmd.handle(Handle::OWNER).err(),
-        Some(WireError::OutOfOrder { offset: 12 })
-    );
-    assert_eq!(
-        cmd.sessions(&[]).err(),
-        Some(WireError::OutOfOrder { offset: 12 })
-    );
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC);
+    cmd.param(&0u16).handle(Handle::OWNER);
+    assert_eq!(cmd.finish(), Err(WireError::OutOfOrder { offset: 12 }));
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC);
+    cmd.param(&0u16).sessions(&[]);
+    assert_eq!(cmd.finish(), Err(WireError::OutOfOrder { offset: 12 }));
 
-    let mut small = [0u8; 12];
-    let mut cmd = CommandWriter::new(&mut small, CommandCode::NV_READ_PUBLIC).unwrap();
+    // The first failure is the one reported, and nothing is written after it: not the
+    // parameter that would still fit, not the header's size and tag.
+    let mut small = [0xEEu8; 15];
+    let mut cmd = CommandWriter::new(&mut small, CommandCode::NV_READ_PUBLIC);
+    cmd.handle(Handle::OWNER).handle(Handle::OWNER).param(&7u8);
     assert_eq!(
-        cmd.handle(Handle::OWNER).err(),
-        Some(WireError::BufferFull {
-            offset: 10,
+        cmd.finish(),
+        Err(WireError::BufferFull {
+            offset: 14,
             needed: 4,
-            available: 2
+            available: 1
         })
     );
-    // The 10-byte header is written at once: a 9-byte buffer holds none of it.
+    assert_eq!(small[14], 0xEE, "nothing written after the failed write");
     assert_eq!(
-        CommandWriter::new(&mut [0u8; 9], CommandCode::STARTUP).err(),
-        Some(WireError::BufferFull {
+        small[..6],
+        [0; 6],
+        "no tag or size patched into a failed frame"
+    );
+    // The 10-byte header is written at once: a 9-byte buffer holds none of it.
+    let mut tiny = [0xEEu8; 9];
+    assert_eq!(
+        CommandWriter::new(&mut tiny, CommandCode::STARTUP).finish(),
+        Err(WireError::BufferFull {
             offset: 0,
             needed: 10,
             available: 9
         })
     );
+    assert_eq!(tiny, [0xEE; 9]);
 }
 
 #[test]
@@ -352,8 +355,9 @@ fn values_beyond_a_type_maximum_are_refused_when_encoding() {
     let list = List::<_, 16>::new(&selections).unwrap();
     let mut buf = [0u8; 64];
     let mut w = tpm2_wire::Writer::new(&mut buf);
+    tpm2_wire::Marshal::marshal(&list, &mut w);
     assert_eq!(
-        tpm2_wire::Marshal::marshal(&list, &mut w),
+        w.result(),
         Err(WireError::TooLarge {
             offset: 4,
             value: 9,

@@ -48,8 +48,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         selection: &PcrSelectionList<'_>,
     ) -> Result<Attestation<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::QUOTE, 0, |c| {
-            c.handle(signer)?.password(signer_auth)?;
-            c.param(&nonce)?.param(&scheme)?.param(selection)
+            c.handle(signer).password(signer_auth);
+            c.param(&nonce).param(&scheme).param(selection)
         })?;
         attestation(&rsp)
     }
@@ -64,11 +64,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         scheme: SigScheme,
     ) -> Result<Attestation<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CERTIFY, 0, |c| {
-            c.handle(object)?.handle(signer)?.sessions(&[
+            c.handle(object).handle(signer).sessions(&[
                 AuthCommand::password(object_auth),
                 AuthCommand::password(signer_auth),
-            ])?;
-            c.param(&nonce)?.param(&scheme)
+            ]);
+            c.param(&nonce).param(&scheme)
         })?;
         attestation(&rsp)
     }
@@ -84,10 +84,10 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         scheme: SigScheme,
     ) -> Result<Attestation<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CERTIFY_CREATION, 0, |c| {
-            c.handle(signer)?.handle(object)?.password(signer_auth)?;
-            c.param(&nonce)?
-                .param(&creation_hash)?
-                .param(&scheme)?
+            c.handle(signer).handle(object).password(signer_auth);
+            c.param(&nonce)
+                .param(&creation_hash)
+                .param(&scheme)
                 .param(ticket)
         })?;
         attestation(&rsp)
@@ -104,8 +104,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         validation: &HashcheckTicket<'_>,
     ) -> Result<Signature<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::SIGN, 0, |c| {
-            c.handle(key)?.password(key_auth)?;
-            c.param(&digest)?.param(&scheme)?.param(validation)
+            c.handle(key).password(key_auth);
+            c.param(&digest).param(&scheme).param(validation)
         })?;
         let mut p = rsp.parameters();
         let signature = Signature::unmarshal(&mut p)?;
@@ -115,7 +115,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
 
     /// TPM2_ReadClock: the TPM's time, clock, reset and restart counts.
     pub fn read_clock(&mut self) -> Result<TimeInfo, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::READ_CLOCK, 0, |c| Ok(c))?;
+        let rsp = self.execute(CommandCode::READ_CLOCK, 0, |c| c)?;
         let mut p = rsp.parameters();
         let time = TimeInfo::unmarshal(&mut p)?;
         p.finish()?;
@@ -135,11 +135,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         secret: EncryptedSecret<'_>,
     ) -> Result<Digest<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::ACTIVATE_CREDENTIAL, 0, |c| {
-            c.handle(activate)?.handle(key)?.sessions(&[
+            c.handle(activate).handle(key).sessions(&[
                 AuthCommand::password(activate_auth),
                 AuthCommand::password(key_auth),
-            ])?;
-            c.param(&credential)?.param(&secret)
+            ]);
+            c.param(&credential).param(&secret)
         })?;
         let mut p = rsp.parameters();
         let cert_info = Digest::unmarshal(&mut p)?;

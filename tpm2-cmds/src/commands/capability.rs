@@ -44,7 +44,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         count: u32,
     ) -> Result<CapabilityPage<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::GET_CAPABILITY, 0, |c| {
-            c.param(&capability)?.param(&property)?.param(&count)
+            c.param(&capability).param(&property).param(&count)
         })?;
         let mut p = rsp.parameters();
         let more = p.bool()?;

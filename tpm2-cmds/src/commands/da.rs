@@ -15,7 +15,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         lockout_auth: Auth<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::DICTIONARY_ATTACK_LOCK_RESET, 0, |c| {
-            c.handle(Handle::LOCKOUT)?.password(lockout_auth)
+            c.handle(Handle::LOCKOUT).password(lockout_auth)
         })
         .map(drop)
     }
@@ -31,9 +31,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         lockout_recovery: u32,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::DICTIONARY_ATTACK_PARAMETERS, 0, |c| {
-            c.handle(Handle::LOCKOUT)?.password(lockout_auth)?;
-            c.param(&max_tries)?
-                .param(&recovery_time)?
+            c.handle(Handle::LOCKOUT).password(lockout_auth);
+            c.param(&max_tries)
+                .param(&recovery_time)
                 .param(&lockout_recovery)
         })
         .map(drop)

@@ -63,10 +63,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         sensitive: &SensitiveCreate<'_>,
     ) -> Result<Created<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE, 0, |c| {
-            c.handle(parent)?.password(parent_auth)?;
-            c.secret_param(&Tpm2b(*sensitive))?
-                .param(&Tpm2b(*template))?;
-            c.param(&Data::EMPTY)?.param(&PcrSelectionList::empty())
+            c.handle(parent).password(parent_auth);
+            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template));
+            c.param(&Data::EMPTY).param(&PcrSelectionList::empty())
         })?;
         let mut p = rsp.parameters();
         let created = Created {
@@ -89,8 +88,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         public: &Public<'_>,
     ) -> Result<Loaded<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::LOAD, 1, |c| {
-            c.handle(parent)?.password(parent_auth)?;
-            c.param(&private)?.param(&Tpm2b(*public))
+            c.handle(parent).password(parent_auth);
+            c.param(&private).param(&Tpm2b(*public))
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
         let mut p = rsp.parameters();
@@ -109,9 +108,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         sensitive: &SensitiveCreate<'_>,
     ) -> Result<CreatedLoaded<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_LOADED, 1, |c| {
-            c.handle(parent)?.password(parent_auth)?;
+            c.handle(parent).password(parent_auth);
             // TPM2B_TEMPLATE holds a marshaled TPMT_PUBLIC, as TPM2B_PUBLIC does.
-            c.secret_param(&Tpm2b(*sensitive))?.param(&Tpm2b(*template))
+            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template))
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
         let mut p = rsp.parameters();
@@ -173,11 +172,11 @@ impl KeyBlob {
             private_len: 0,
         };
         let mut w = tpm2_wire::Writer::new(&mut blob.public);
-        tpm2_wire::Marshal::marshal(&created.public, &mut w)?;
-        blob.public_len = w.position();
+        tpm2_wire::Marshal::marshal(&created.public, &mut w);
+        blob.public_len = w.result()?;
         let mut w = tpm2_wire::Writer::new(&mut blob.private);
-        w.bytes(created.private.as_bytes())?;
-        blob.private_len = w.position();
+        w.bytes(created.private.as_bytes());
+        blob.private_len = w.result()?;
         Ok(blob)
     }
 

@@ -44,8 +44,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         offset: u16,
     ) -> Result<MaxNvBuffer<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::NV_READ, 0, |c| {
-            c.handle(auth_handle)?.handle(index)?.password(auth)?;
-            c.param(&size)?.param(&offset)
+            c.handle(auth_handle).handle(index).password(auth);
+            c.param(&size).param(&offset)
         })?;
         let mut p = rsp.parameters();
         let data = MaxNvBuffer::unmarshal(&mut p)?;
@@ -117,8 +117,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         public: &NvPublic<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_DEFINE_SPACE, 0, |c| {
-            c.handle(auth_handle)?.password(auth)?;
-            c.secret_param(&index_auth)?.param(&Tpm2b(*public))
+            c.handle(auth_handle).password(auth);
+            c.secret_param(&index_auth).param(&Tpm2b(*public))
         })
         .map(drop)
     }
@@ -131,7 +131,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         index: Handle,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_UNDEFINE_SPACE, 0, |c| {
-            c.handle(auth_handle)?.handle(index)?.password(auth)
+            c.handle(auth_handle).handle(index).password(auth)
         })
         .map(drop)
     }
@@ -159,8 +159,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
                 max: MaxNvBuffer::MAX.into(),
             })?;
             self.execute(CommandCode::NV_WRITE, 0, |c| {
-                c.handle(auth_handle)?.handle(index)?.password(auth)?;
-                c.param(&part)?.param(&at)
+                c.handle(auth_handle).handle(index).password(auth);
+                c.param(&part).param(&at)
             })?;
         }
         Ok(())

@@ -53,10 +53,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         creation_pcr: &PcrSelectionList<'_>,
     ) -> Result<CreatePrimary<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_PRIMARY, 1, |c| {
-            c.handle(hierarchy)?.password(auth)?;
-            c.secret_param(&Tpm2b(*sensitive))?
-                .param(&Tpm2b(*template))?;
-            c.param(&outside_info)?.param(creation_pcr)
+            c.handle(hierarchy).password(auth);
+            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template));
+            c.param(&outside_info).param(creation_pcr)
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle(0));
         let mut p = rsp.parameters();
@@ -114,7 +113,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         persistent: Handle,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::EVICT_CONTROL, 0, |c| {
-            c.handle(auth_handle)?.handle(object)?.password(auth)?;
+            c.handle(auth_handle).handle(object).password(auth);
             c.param(&persistent)
         })
         .map(drop)

@@ -176,7 +176,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         digests: &DigestValues<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::PCR_EXTEND, 0, |c| {
-            c.handle(Handle(index))?.password(auth)?.param(digests)
+            c.handle(Handle(index)).password(auth).param(digests)
         })
         .map(drop)
     }

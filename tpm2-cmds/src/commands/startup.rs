@@ -56,7 +56,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
 
     /// TPM2_GetTestResult.
     pub fn get_test_result(&mut self) -> Result<TestResult<'_>, Error<T::Error>> {
-        let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |c| Ok(c))?;
+        let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |c| c)?;
         let mut p = rsp.parameters();
         let data = MaxBuffer::unmarshal(&mut p)?;
         let result = ResponseCode(p.u32()?);
@@ -82,7 +82,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         new_auth: Auth<'_>,
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::HIERARCHY_CHANGE_AUTH, 0, |c| {
-            c.handle(hierarchy)?.password(auth)?.secret_param(&new_auth)
+            c.handle(hierarchy).password(auth).secret_param(&new_auth)
         })
         .map(drop)
     }
@@ -93,7 +93,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// and lockout authValues. Destroys the owner's keys: never sent unless asked.
     pub fn clear(&mut self, auth_handle: Handle, auth: Auth<'_>) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::CLEAR, 0, |c| {
-            c.handle(auth_handle)?.password(auth)
+            c.handle(auth_handle).password(auth)
         })
         .map(drop)
     }

@@ -142,12 +142,12 @@ mod tests {
         let b = [b'b'; 64];
         let passwords = [&[b'a'; 3][..], &b[..long], &[b'c'; 40][..]];
         let entries = passwords.map(|p| AuthCommand::password(Auth::new(p).unwrap()));
-        let mut w = CommandWriter::new(buf, CommandCode::POLICY_NV).unwrap();
+        let mut w = CommandWriter::new(buf, CommandCode::POLICY_NV);
         for h in [0x4000_0001, 0x0100_0001, 0x0100_0001] {
-            w.handle(Handle(h)).unwrap();
+            w.handle(Handle(h));
         }
-        w.sessions(&entries).unwrap();
-        w.param(&Nonce::new(&[b'P'; 60]).unwrap()).unwrap();
+        w.sessions(&entries);
+        w.param(&Nonce::new(&[b'P'; 60]).unwrap());
         let auth = w.auth_range().unwrap();
         (w.finish().unwrap(), auth)
     }

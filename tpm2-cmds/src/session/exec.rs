@@ -7,7 +7,7 @@ use core::ops::Range;
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{
     CommandCode, CommandWriter, HEADER_LEN, Handle, Reader, Response, SessionAttributes, Transport,
-    Unmarshal, WireError, Writer,
+    Unmarshal, Writer,
 };
 use zeroize::Zeroize;
 
@@ -54,9 +54,10 @@ impl<T: Transport, D: DelayNs, const N: usize> crate::Tpm<T, D, N> {
         let mut handles_seen = [Handle::NULL; MAX_HANDLES];
         let mut count = 0;
         {
-            let mut cmd = CommandWriter::new(&mut self.buf, code)?;
-            let wrote = build(&mut cmd).map(drop);
+            let mut cmd = CommandWriter::new(&mut self.buf, code);
+            build(&mut cmd);
             let auth = cmd.auth_range();
+            let wrote = cmd.finish().map(drop);
             let frame = &self.buf;
             let outcome = wrote.map(|()| {
                 auth.map(|auth| {
@@ -315,10 +316,9 @@ fn hmac_key(session: &Session, name: &NameBuf, auth: &[u8]) -> SecretBuf {
 fn concat_key(session_key: &[u8], auth: &[u8]) -> SecretBuf {
     let mut key = [0u8; KEY_AND_AUTH];
     let mut w = Writer::new(&mut key);
-    let len = w
-        .bytes(session_key)
-        .and_then(|()| w.bytes(trim_zeros(auth)))
-        .map_or(0, |()| w.position());
+    w.bytes(session_key);
+    w.bytes(trim_zeros(auth));
+    let len = w.result().unwrap_or(0);
     let out = SecretBuf::new(key.get(..len).unwrap_or_default());
     key.zeroize();
     out
@@ -444,9 +444,9 @@ pub(crate) fn seal(
         let handle = s.map_or(Handle::NULL, |s| s.handle);
         let dst = buf.get_mut(slot.clone()).unwrap_or_default();
         let mut w = Writer::new(dst);
-        let wrote = write_entry(&mut w, (handle, e, key), &cp_hash, &nonce_tpm, covered);
+        write_entry(&mut w, (handle, e, key), &cp_hash, &nonce_tpm, covered);
         // The slot was sized for the entry: anything else would leave command bytes there.
-        if wrote.is_err() || w.position() != slot.len() {
+        if w.result() != Ok(slot.len()) {
             return Err(SessionError::TooManyHandles);
         }
     }
@@ -525,10 +525,10 @@ fn write_entry(
     cp_hash: &[u8; DIGEST],
     nonce_tpm: &[u8; DIGEST],
     extra_nonce: &[u8],
-) -> Result<(), WireError> {
-    w.u32(handle.0)?;
-    w.tpm2b(&e.nonce_caller, 64)?;
-    w.u8(e.attributes.bits())?;
+) {
+    w.u32(handle.0);
+    w.tpm2b(&e.nonce_caller, 64);
+    w.u8(e.attributes.bits());
     if e.hmac_sent {
         let mac = hmac(
             key.as_bytes(),
@@ -540,9 +540,9 @@ fn write_entry(
                 &[e.attributes.bits()],
             ],
         );
-        w.tpm2b(&mac, 64)
+        w.tpm2b(&mac, 64);
     } else {
-        w.tpm2b(&[], 64)
+        w.tpm2b(&[], 64);
     }
 }
 

@@ -38,9 +38,9 @@ pub(crate) fn ecc_seed<R: CryptoRng + ?Sized>(
     };
     kdfe(shared.raw_secret_bytes(), label, ex, tpm_x, seed);
     let mut w = Writer::new(encrypted);
-    w.tpm2b(ex, 32)
-        .and_then(|()| w.tpm2b(ey, 32))
-        .map_err(|_| unsuitable)?;
+    w.tpm2b(ex, 32);
+    w.tpm2b(ey, 32);
+    w.result().map_err(|_| unsuitable)?;
     Ok(ECC_POINT_LEN)
 }
 
@@ -65,9 +65,10 @@ pub(crate) fn p256_key(public: &Public<'_>) -> Option<p256::PublicKey> {
     }
     let mut sec1 = [0u8; 65];
     let mut w = Writer::new(&mut sec1);
-    w.u8(0x04).ok()?;
-    w.bytes(&left_pad::<32>(unique.x.as_bytes())?).ok()?;
-    w.bytes(&left_pad::<32>(unique.y.as_bytes())?).ok()?;
+    w.u8(0x04);
+    w.bytes(&left_pad::<32>(unique.x.as_bytes())?);
+    w.bytes(&left_pad::<32>(unique.y.as_bytes())?);
+    w.result().ok()?;
     p256::PublicKey::from_sec1_bytes(&sec1).ok()
 }
 

@@ -99,10 +99,11 @@ impl PolicyDigest {
     ) -> Result<Self, tpm2_wire::WireError> {
         let mut buf = [0u8; 128];
         let mut w = Writer::new(&mut buf);
-        w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX))?;
+        w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX));
         for s in selection {
-            tpm2_wire::Marshal::marshal(s, &mut w)?;
+            tpm2_wire::Marshal::marshal(s, &mut w);
         }
+        w.result()?;
         Ok(self.extend(CommandCode::POLICY_PCR, &[w.written(), pcr_digest]))
     }
 

@@ -107,10 +107,10 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         let session = self.handle;
         self.tpm
             .execute(CommandCode::POLICY_SECRET, 0, |c| {
-                c.handle(auth_handle)?.handle(session)?.password(auth)?;
-                c.param(&Nonce::new(&nonce).unwrap_or_default())?
-                    .param(&Digest::EMPTY)?
-                    .param(&Nonce::EMPTY)?
+                c.handle(auth_handle).handle(session).password(auth);
+                c.param(&Nonce::new(&nonce).unwrap_or_default())
+                    .param(&Digest::EMPTY)
+                    .param(&Nonce::EMPTY)
                     .param(&0u32) // expiration: none
             })
             .map(drop)
@@ -121,7 +121,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         let session = self.handle;
         self.tpm
             .execute(CommandCode::POLICY_COMMAND_CODE, 0, |c| {
-                c.handle(session)?.param(&code)
+                c.handle(session).param(&code)
             })
             .map(drop)
     }
@@ -152,13 +152,13 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         })?;
         self.tpm
             .execute(CommandCode::POLICY_PCR, 0, |c| {
-                c.handle(session)?.param(&digest)?;
+                c.handle(session).param(&digest);
                 let w = c.params();
-                w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX))?;
+                w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX));
                 for s in selection {
-                    tpm2_wire::Marshal::marshal(s, w)?;
+                    tpm2_wire::Marshal::marshal(s, w);
                 }
-                Ok(c)
+                c
             })
             .map(drop)
     }
@@ -168,13 +168,13 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         let session = self.handle;
         self.tpm
             .execute(CommandCode::POLICY_OR, 0, |c| {
-                c.handle(session)?;
+                c.handle(session);
                 let w = c.params();
-                w.u32(u32::try_from(branches.len()).unwrap_or(u32::MAX))?;
+                w.u32(u32::try_from(branches.len()).unwrap_or(u32::MAX));
                 for b in branches {
-                    w.tpm2b(b.as_bytes(), Digest::MAX)?;
+                    w.tpm2b(b.as_bytes(), Digest::MAX);
                 }
-                Ok(c)
+                c
             })
             .map(drop)
     }

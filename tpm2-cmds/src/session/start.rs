@@ -26,10 +26,9 @@ fn session_key(
 ) -> Secret32 {
     let mut key_in = [0u8; 64 + DIGEST];
     let mut w = Writer::new(&mut key_in);
-    let written = w
-        .bytes(bind_auth)
-        .and_then(|()| w.bytes(salt))
-        .map_or(0, |()| w.position());
+    w.bytes(bind_auth);
+    w.bytes(salt);
+    let written = w.result().unwrap_or(0);
     let mut key = [0u8; DIGEST];
     let key_len = if written == 0 {
         0
@@ -94,17 +93,17 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         };
 
         let rsp = self.execute(CommandCode::START_AUTH_SESSION, 1, |c| {
-            c.handle(tpm_key)?.handle(bind_handle)?;
-            c.param(&Nonce::new(&nonce_caller).unwrap_or_default())?;
+            c.handle(tpm_key).handle(bind_handle);
+            c.param(&Nonce::new(&nonce_caller).unwrap_or_default());
             let w = c.params();
-            w.tpm2b(encrypted.get(..encrypted_len).unwrap_or_default(), u16::MAX)?;
-            w.u8(config.kind.wire())?;
+            w.tpm2b(encrypted.get(..encrypted_len).unwrap_or_default(), u16::MAX);
+            w.u8(config.kind.wire());
             // TPMT_SYM_DEF: AES, 128 bits, CFB; then the session hash.
-            w.u16(AlgId::AES.0)?;
-            w.u16(128)?;
-            w.u16(AlgId::CFB.0)?;
-            w.u16(AlgId::SHA256.0)?;
-            Ok(c)
+            w.u16(AlgId::AES.0);
+            w.u16(128);
+            w.u16(AlgId::CFB.0);
+            w.u16(AlgId::SHA256.0);
+            c
         });
         let started = rsp.map(|rsp| {
             let handle = rsp.handle(0).unwrap_or(Handle::NULL);

@@ -92,7 +92,8 @@ pub fn make_credential<R: CryptoRng + ?Sized>(
     let mut enc_identity = [0u8; 2 + DIGEST];
     let enc_len = 2 + secret.len();
     let mut w = Writer::new(&mut enc_identity);
-    w.tpm2b(secret, 64)?;
+    w.tpm2b(secret, 64);
+    w.result()?;
     let mut sym_key = [0u8; 16];
     kdfa(&seed, b"STORAGE", object_name, &[], &mut sym_key);
     let data = enc_identity.get_mut(..enc_len).unwrap_or_default();
@@ -103,9 +104,9 @@ pub fn make_credential<R: CryptoRng + ?Sized>(
     let data = enc_identity.get(..enc_len).unwrap_or_default();
     let outer = hmac(&hmac_key, &[data, object_name]);
     let mut w = Writer::new(&mut out.id_object);
-    w.tpm2b(&outer, 64)?;
-    w.bytes(data)?;
-    out.id_len = w.position();
+    w.tpm2b(&outer, 64);
+    w.bytes(data);
+    out.id_len = w.result()?;
 
     seed.zeroize();
     sym_key.zeroize();

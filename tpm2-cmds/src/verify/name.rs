@@ -17,7 +17,8 @@ pub type ObjectName = crate::OwnedBytes<66>;
 pub fn object_name(public: &Public<'_>) -> Result<ObjectName, VerifyError> {
     let mut buf = [0u8; 1024];
     let mut w = Writer::new(&mut buf);
-    public.marshal(&mut w)?;
+    public.marshal(&mut w);
+    w.result()?;
     let digest = hash(public.name_alg, &[w.written()])?;
     let mut name = [0u8; 66];
     let alg = public.name_alg.0.to_be_bytes();
