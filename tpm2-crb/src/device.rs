@@ -22,7 +22,7 @@ use crate::{Crb, CrbError};
 /// # let _ = interface; Ok(()) }
 /// ```
 #[derive(Debug)]
-pub enum Device<B, D> {
+pub enum Device<B: RegisterAccess, D> {
     /// A FIFO or TIS 1.3 interface.
     Fifo(Tis<B, D>),
     /// A CRB interface.

@@ -62,7 +62,7 @@ impl Default for Config {
 /// the [`LocalityPolicy`] keeps it: by default a locality that firmware left active stays
 /// active, so the firmware's own TPM stack keeps working after this driver ran.
 #[derive(Debug)]
-pub struct Tis<B, D> {
+pub struct Tis<B: RegisterAccess, D> {
     bus: B,
     delay: D,
     config: Config,
@@ -70,6 +70,8 @@ pub struct Tis<B, D> {
     wide: bool,
     /// Keep the locality after each command.
     hold: bool,
+    /// Why the current call stopped, until the call hands it out.
+    failure: Option<TisError<B::Error>>,
 }
 
 /// TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_TOTAL_COMMANDS, 1): the read-only
@@ -125,6 +127,15 @@ impl Until {
 
 type Result<T, B> = core::result::Result<T, TisError<<B as RegisterAccess>::Error>>;
 
+/// A step of the protocol stopped: why is in the driver's `failure`, where [`Tis::fail`]
+/// put it. A unit error keeps each step's result in registers, so that a `?` between steps
+/// costs a branch and not a copy of the error; the public calls hand the error out once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stop;
+
+/// What a step of the protocol gives.
+type Step<T> = core::result::Result<T, Stop>;
+
 impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// Probes the TPM, checks that it is a TPM 2.0 with a FIFO or TIS 1.3 interface, and
     /// returns the driver.
@@ -149,23 +160,63 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             probe,
             wide,
             hold: false,
+            failure: None,
         };
-        let found = tis.read_access()?;
-        let found_active = found != u8::MAX
-            && found & (access::ACTIVE_LOCALITY | access::VALID | access::REQUEST_USE)
-                == access::ACTIVE_LOCALITY | access::VALID;
-        tis.hold = tis.config.locality_policy.holds(found_active);
-        tis.request_locality()?;
-        let family = tis.decide_family();
-        let released = tis.finish();
-        tis.probe.family_source = Some(family?);
-        tis.probe.family_hint = Some(Family::Tpm20);
-        released?;
+        let opened = tis.open();
+        tis.outcome(opened)?;
         Ok(tis)
     }
 
+    /// Takes the locality, decides the family, and leaves the TPM as the policy says.
+    fn open(&mut self) -> Step<()> {
+        let found = self.read_access()?;
+        let found_active = found != u8::MAX
+            && found & (access::ACTIVE_LOCALITY | access::VALID | access::REQUEST_USE)
+                == access::ACTIVE_LOCALITY | access::VALID;
+        self.hold = self.config.locality_policy.holds(found_active);
+        self.take_locality()?;
+        let family = self.decide_family();
+        let released = self.finish();
+        self.probe.family_source = Some(family?);
+        self.probe.family_hint = Some(Family::Tpm20);
+        released
+    }
+
+    /// Records why the driver stops, unless an earlier failure of the same call is kept
+    /// (the first failure is the one reported; the clean-up after it may fail too).
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, error: TisError<B::Error>) -> Stop {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+        Stop
+    }
+
+    /// A register access's result as a step: a bus error stops the driver.
+    fn on_bus<T>(&mut self, r: core::result::Result<T, B::Error>) -> Step<T> {
+        r.map_err(|e| self.fail(TisError::Bus(e)))
+    }
+
+    /// Whether the failure of the step that just stopped is one `recoverable` accepts; if
+    /// so it is forgotten, for the caller to recover from.
+    fn recover(&mut self, recoverable: impl Fn(&TisError<B::Error>) -> bool) -> bool {
+        let yes = self.failure.as_ref().is_some_and(recoverable);
+        if yes {
+            self.failure = None;
+        }
+        yes
+    }
+
+    /// The result of a public call: the failure that stopped it, handed out once, so that
+    /// the driver starts the next call clean.
+    fn outcome<T>(&mut self, step: Step<T>) -> Result<T, B> {
+        // Every `Stop` comes from `fail`, which stored a failure; the fallback is not reached.
+        step.map_err(|Stop| self.failure.take().unwrap_or(TisError::ResponseTransfer))
+    }
+
     /// STS.tpmFamily, or the response tag of a TPM 2.0 command where those bits read 00.
-    fn decide_family(&mut self) -> Result<FamilySource, B> {
+    fn decide_family(&mut self) -> Step<FamilySource> {
         if (self.read_sts()? >> sts::FAMILY_SHIFT) & 0x3 == 1 {
             return Ok(FamilySource::StsFamily);
         }
@@ -175,13 +226,16 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         // Any TPM 2.0 answer counts, whatever its code ("we ignore TPM return codes on
         // purpose", as Linux says): a TPM 1.2 answers with tag 0x00C4, which is `Tpm12`.
         match self.exchange(&mut buf, FAMILY_PROBE.len()) {
-            Ok(_) | Err(TisError::ResponseTooLarge { .. }) => Ok(FamilySource::ResponseTag),
-            Err(e) => Err(e),
+            Ok(_) => Ok(FamilySource::ResponseTag),
+            Err(_) if self.recover(|e| matches!(e, TisError::ResponseTooLarge { .. })) => {
+                Ok(FamilySource::ResponseTag)
+            }
+            Err(stop) => Err(stop),
         }
     }
 
     /// Leaves the TPM idle, and the locality given back unless it is held.
-    fn finish(&mut self) -> Result<(), B> {
+    fn finish(&mut self) -> Step<()> {
         let idle = self.write_sts(sts::COMMAND_READY);
         let released = if self.hold { Ok(()) } else { self.release() };
         idle.and(released)
@@ -225,20 +279,30 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         self.config.locality.reg(fifo::STS)
     }
 
-    fn read_access(&mut self) -> Result<u8, B> {
-        let reg = self.access_reg();
-        self.bus.read8(reg).map_err(TisError::Bus)
+    fn read_access(&mut self) -> Step<u8> {
+        let a = self.bus.read8(self.access_reg());
+        self.on_bus(a)
+    }
+
+    fn write_access(&mut self, bits: u8) -> Step<()> {
+        let w = self.bus.write8(self.access_reg(), bits);
+        self.on_bus(w)
     }
 
     /// Requests the configured locality and waits until it is granted. A locality that is
     /// already active counts as granted.
     pub fn request_locality(&mut self) -> Result<(), B> {
+        let taken = self.take_locality();
+        self.outcome(taken)
+    }
+
+    fn take_locality(&mut self) -> Step<()> {
         const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
         const MASK: u8 = GRANTED | access::REQUEST_USE;
         let reg = self.access_reg();
         let a = self.read_access()?;
         if a == u8::MAX {
-            return Err(TisError::NoTpm);
+            return Err(self.fail(TisError::NoTpm));
         }
         if a & MASK == GRANTED {
             return self.clear_been_seized(a);
@@ -249,48 +313,43 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             let valid = poller.until(budget, || {
                 bus.read8(reg)
                     .map(|a| (a & access::VALID != 0).then_some(()))
-                    .map_err(TisError::Bus)
-            })?;
-            valid.ok_or(TisError::Timeout(Wait::AccessValid))?;
+            });
+            if self.on_bus(valid)?.is_none() {
+                return Err(self.fail(TisError::Timeout(Wait::AccessValid)));
+            }
         }
         self.request_and_wait()
     }
 
     /// Writes requestUse and waits until the locality is granted (TIMEOUT_A): all a command
     /// needs when the driver gave the locality back after the previous one.
-    fn request_and_wait(&mut self) -> Result<(), B> {
+    fn request_and_wait(&mut self) -> Step<()> {
         const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
         const MASK: u8 = GRANTED | access::REQUEST_USE;
         let reg = self.access_reg();
         let locality = self.config.locality.number();
         let budget = self.config.timeouts.a_us;
-        self.bus
-            .write8(reg, access::REQUEST_USE)
-            .map_err(TisError::Bus)?;
+        self.write_access(access::REQUEST_USE)?;
         let (bus, mut poller) = self.split();
         let granted = poller.until(budget, || {
             bus.read8(reg)
                 .map(|a| (a == u8::MAX || a & MASK == GRANTED).then_some(a))
-                .map_err(TisError::Bus)
         });
         let refused = match granted {
             Ok(Some(a)) if a != u8::MAX => return self.clear_been_seized(a),
             Ok(Some(_)) => TisError::NoTpm,
             Ok(None) => TisError::LocalityNotGranted { locality },
-            Err(e) => e,
+            Err(e) => TisError::Bus(e),
         };
         // Withdraw the pending request on every failure, so that it is not granted later
         // behind our back; the failure that stopped the wait is the one reported.
         let _withdrawn = self.bus.write8(reg, access::ACTIVE_LOCALITY);
-        Err(refused)
+        Err(self.fail(refused))
     }
 
-    fn clear_been_seized(&mut self, a: u8) -> Result<(), B> {
+    fn clear_been_seized(&mut self, a: u8) -> Step<()> {
         if a & access::BEEN_SEIZED != 0 {
-            let reg = self.access_reg();
-            self.bus
-                .write8(reg, access::BEEN_SEIZED)
-                .map_err(TisError::Bus)?;
+            self.write_access(access::BEEN_SEIZED)?;
         }
         Ok(())
     }
@@ -299,7 +358,8 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// asks for release, whatever the policy said.
     pub fn release_locality(&mut self) -> Result<(), B> {
         self.hold = false;
-        self.release()
+        let released = self.release();
+        self.outcome(released)
     }
 
     /// Whether the driver keeps the locality between commands.
@@ -307,18 +367,15 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         self.hold
     }
 
-    fn release(&mut self) -> Result<(), B> {
-        let reg = self.access_reg();
-        self.bus
-            .write8(reg, access::ACTIVE_LOCALITY)
-            .map_err(TisError::Bus)
+    fn release(&mut self) -> Step<()> {
+        self.write_access(access::ACTIVE_LOCALITY)
     }
 
     /// Takes the TPM from a lower locality (TPM_ACCESS.Seize). The configured locality must
     /// be higher than the one that holds the TPM.
     pub fn seize(&mut self) -> Result<(), B> {
-        let reg = self.access_reg();
-        self.bus.write8(reg, access::SEIZE).map_err(TisError::Bus)
+        let seized = self.write_access(access::SEIZE);
+        self.outcome(seized)
     }
 
     fn split(&mut self) -> (&mut B, Poller<'_, D>) {
@@ -331,56 +388,58 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     }
 
     /// Reads STS, refusing values no active locality can show.
-    fn read_sts(&mut self) -> Result<u32, B> {
-        let reg = self.sts_reg();
-        let value = self.bus.read32(reg).map_err(TisError::Bus)?;
+    fn read_sts(&mut self) -> Step<u32> {
+        let value = self.bus.read32(self.sts_reg());
+        let value = self.on_bus(value)?;
         if value == u32::MAX || value & sts::READ_ZERO != 0 {
             return Err(self.status_error(value));
         }
         Ok(value)
     }
 
-    /// Explains an invalid STS: a seizure if ACCESS says so.
-    fn status_error(&mut self, value: u32) -> TisError<B::Error> {
+    /// Stops on an invalid STS, explained: a seizure if ACCESS says so.
+    fn status_error(&mut self, value: u32) -> Stop {
         let locality = self.config.locality.number();
-        match self.read_access() {
-            Ok(a) if a != u8::MAX && a & access::BEEN_SEIZED != 0 => {
-                let reg = self.access_reg();
-                let _ = self.bus.write8(reg, access::BEEN_SEIZED);
-                TisError::LocalitySeized { locality }
-            }
-            Ok(a) if a != u8::MAX && a & access::ACTIVE_LOCALITY == 0 => {
-                TisError::LocalitySeized { locality }
-            }
-            Ok(_) => TisError::InvalidStatus(value),
-            Err(e) => e,
-        }
+        let a = match self.read_access() {
+            Ok(a) => a,
+            Err(stop) => return stop,
+        };
+        let error = if a != u8::MAX && a & access::BEEN_SEIZED != 0 {
+            let reg = self.access_reg();
+            let _ = self.bus.write8(reg, access::BEEN_SEIZED);
+            TisError::LocalitySeized { locality }
+        } else if a != u8::MAX && a & access::ACTIVE_LOCALITY == 0 {
+            TisError::LocalitySeized { locality }
+        } else {
+            TisError::InvalidStatus(value)
+        };
+        self.fail(error)
     }
 
-    fn write_sts(&mut self, bits: u32) -> Result<(), B> {
+    fn write_sts(&mut self, bits: u32) -> Step<()> {
         let reg = self.sts_reg();
-        match u8::try_from(bits) {
+        let w = match u8::try_from(bits) {
             Ok(byte) => self.bus.write8(reg, byte),
             Err(_) => self.bus.write32(reg, bits),
-        }
-        .map_err(TisError::Bus)
+        };
+        self.on_bus(w)
     }
 
     /// Polls STS until `until` holds, within `budget_us`. An invalid STS ends the wait at
     /// once, explained by [`Self::status_error`]. One body for every wait.
     #[inline(never)]
-    fn wait_sts(&mut self, wait: Wait, budget_us: u32, until: Until) -> Result<u32, B> {
+    fn wait_sts(&mut self, wait: Wait, budget_us: u32, until: Until) -> Step<u32> {
         let reg = self.sts_reg();
         let (bus, mut poller) = self.split();
         let found = poller.until(budget_us, || {
-            let v = bus.read32(reg).map_err(TisError::Bus)?;
+            let v = bus.read32(reg)?;
             let invalid = v == u32::MAX || v & sts::READ_ZERO != 0;
             Ok((invalid || until.holds(v)).then_some((v, invalid)))
-        })?;
-        match found {
+        });
+        match self.on_bus(found)? {
             Some((v, true)) => Err(self.status_error(v)),
             Some((v, false)) => Ok(v),
-            None => Err(TisError::Timeout(wait)),
+            None => Err(self.fail(TisError::Timeout(wait))),
         }
     }
 
@@ -390,18 +449,16 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         usize::from(count.min(self.config.max_burst.max(1)))
     }
 
-    fn write_fifo(&mut self, bytes: &[u8]) -> Result<(), B> {
+    fn write_fifo(&mut self, bytes: &[u8]) -> Step<()> {
         let reg = self.config.locality.reg(fifo::DATA_FIFO);
-        self.bus
-            .write_fifo(reg, bytes, self.wide)
-            .map_err(TisError::Bus)
+        let w = self.bus.write_fifo(reg, bytes, self.wide);
+        self.on_bus(w)
     }
 
-    fn read_fifo(&mut self, dst: &mut [u8]) -> Result<(), B> {
+    fn read_fifo(&mut self, dst: &mut [u8]) -> Step<()> {
         let reg = self.config.locality.reg(fifo::DATA_FIFO);
-        self.bus
-            .read_fifo(reg, dst, self.wide)
-            .map_err(TisError::Bus)
+        let r = self.bus.read_fifo(reg, dst, self.wide);
+        self.on_bus(r)
     }
 
     /// Moves the command into the FIFO in bursts. After each burst the TPM must still expect
@@ -409,7 +466,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// wolfTPM order: a command that fits one burst costs one STS read, not Linux's two).
     /// Does not write tpmGo.
     #[inline(never)]
-    fn send(&mut self, cmd: &[u8]) -> Result<(), B> {
+    fn send(&mut self, cmd: &[u8]) -> Step<()> {
         let t = self.config.timeouts;
         let mut status = self.read_sts()?;
         if status & sts::COMMAND_READY == 0 {
@@ -431,10 +488,10 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
             let more = sent < cmd.len();
             if (status & sts::EXPECT != 0) != more {
-                return Err(TisError::ExpectMismatch {
+                return Err(self.fail(TisError::ExpectMismatch {
                     expected: more,
                     sent,
-                });
+                }));
             }
             burst = self.burst(status);
         }
@@ -442,7 +499,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     }
 
     /// Reads `dst.len()` response bytes, one STS read per burst.
-    fn read_bursts(&mut self, dst: &mut [u8], burst: &mut usize) -> Result<(), B> {
+    fn read_bursts(&mut self, dst: &mut [u8], burst: &mut usize) -> Step<()> {
         let t = self.config.timeouts;
         let mut got = 0;
         while got < dst.len() {
@@ -454,7 +511,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
                 )?;
                 if status & sts::DATA_AVAIL == 0 {
                     // The TPM has no more bytes: the response came short.
-                    return Err(TisError::ResponseTransfer);
+                    return Err(self.fail(TisError::ResponseTransfer));
                 }
                 *burst = self.burst(status);
                 continue;
@@ -470,33 +527,38 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
 
     /// Reads one response into `buf`: header, size check, the rest, then dataAvail clear.
     /// `status` is the STS read that found the response available; its burstCount is used.
-    fn read_response(&mut self, buf: &mut [u8], status: u32) -> Result<usize, B> {
+    fn read_response(&mut self, buf: &mut [u8], status: u32) -> Step<usize> {
         let t = self.config.timeouts;
         let mut burst = self.burst(status);
         let capacity = buf.len();
-        let header = buf
-            .get_mut(..HEADER_LEN)
-            .ok_or(TisError::ResponseTooLarge { size: 10, capacity })?;
+        let Some(header) = buf.get_mut(..HEADER_LEN) else {
+            return Err(self.fail(TisError::ResponseTooLarge { size: 10, capacity }));
+        };
         self.read_bursts(header, &mut burst)?;
-        let size = Header::response_size(header, capacity).map_err(|e| match e {
-            WireError::Tpm12Response { .. } => TisError::Tpm12,
-            WireError::SizeMismatch { declared, actual } => TisError::ResponseTooLarge {
-                size: declared,
-                capacity: actual,
-            },
-            other => TisError::BadResponse(other),
-        })?;
+        let size = match Header::response_size(header, capacity) {
+            Ok(size) => size,
+            Err(e) => {
+                return Err(self.fail(match e {
+                    WireError::Tpm12Response { .. } => TisError::Tpm12,
+                    WireError::SizeMismatch { declared, actual } => TisError::ResponseTooLarge {
+                        size: declared,
+                        capacity: actual,
+                    },
+                    other => TisError::BadResponse(other),
+                }));
+            }
+        };
         let body = buf.get_mut(HEADER_LEN..size).unwrap_or_default();
         self.read_bursts(body, &mut burst)?;
         let status = self.wait_sts(Wait::StsValid, t.c_us, Until::any(sts::VALID))?;
         if status & sts::DATA_AVAIL != 0 {
-            return Err(TisError::ResponseTransfer);
+            return Err(self.fail(TisError::ResponseTransfer));
         }
         Ok(size)
     }
 
     /// Cancels the running command and waits for the TPM to stop (TIMEOUT_B).
-    fn cancel(&mut self) -> Result<(), B> {
+    fn cancel(&mut self) -> Step<()> {
         self.write_sts(sts::COMMAND_CANCEL)?;
         let t = self.config.timeouts.b_us;
         let stopped = sts::COMMAND_READY | sts::DATA_AVAIL;
@@ -504,28 +566,40 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             .map(drop)
     }
 
-    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
-        let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
-        // The TPM stops expecting bytes where the header's commandSize says: a command whose
-        // size is not its length would end early or never, so it is refused unsent.
-        let header = Header::parse(cmd).map_err(|_| TisError::BadCommand { len })?;
-        if usize::try_from(header.size.get()).ok() != Some(len) {
-            return Err(TisError::BadCommand { len });
+    /// The command's code and duration, if its header's commandSize is its length; a
+    /// command whose size is not its length would end early or never, so it is refused
+    /// unsent.
+    fn checked_duration_ms(&mut self, buf: &[u8], len: usize) -> Step<u32> {
+        let header = buf.get(..len).map(Header::parse);
+        match header {
+            Some(Ok(h)) if usize::try_from(h.size.get()).ok() == Some(len) => {
+                Ok((self.config.command_duration_ms)(CommandCode(h.code.get())))
+            }
+            _ => Err(self.fail(TisError::BadCommand { len })),
         }
-        let duration_ms = (self.config.command_duration_ms)(CommandCode(header.code.get()));
+    }
+
+    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Step<usize> {
+        let duration_ms = self.checked_duration_ms(buf, len)?;
         let mut attempt = 0;
         loop {
-            let cmd = buf.get(..len).ok_or(TisError::BadCommand { len })?;
+            let cmd = buf.get(..len).unwrap_or_default();
             match self.send(cmd) {
                 Ok(()) => break,
-                Err(TisError::ExpectMismatch { .. } | TisError::Timeout(Wait::StsValid))
-                    if attempt < self.config.retries =>
+                Err(_)
+                    if attempt < self.config.retries
+                        && self.recover(|e| {
+                            matches!(
+                                e,
+                                TisError::ExpectMismatch { .. } | TisError::Timeout(Wait::StsValid)
+                            )
+                        }) =>
                 {
                     attempt += 1;
                     // Abort the partial command; the next send waits for commandReady.
                     self.write_sts(sts::COMMAND_READY)?;
                 }
-                Err(e) => return Err(e),
+                Err(stop) => return Err(stop),
             }
         }
         self.write_sts(sts::GO)?;
@@ -533,25 +607,50 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let mut status = match self.wait_sts(Wait::CommandCompletion, budget, Until::all(RESPONSE))
         {
             Ok(status) => status,
-            Err(TisError::Timeout(w)) => {
+            Err(_) if self.recover(|e| matches!(e, TisError::Timeout(_))) => {
+                // The command overran: stop it, then report the wait that expired (or the
+                // failure of the cancel itself).
                 self.cancel()?;
-                return Err(TisError::Timeout(w));
+                return Err(self.fail(TisError::Timeout(Wait::CommandCompletion)));
             }
-            Err(e) => return Err(e),
+            Err(stop) => return Err(stop),
         };
         let mut attempt = 0;
         loop {
             match self.read_response(buf, status) {
                 Ok(size) => return Ok(size),
-                Err(TisError::ResponseTransfer) if attempt < self.config.retries => {
+                Err(_)
+                    if attempt < self.config.retries
+                        && self.recover(|e| matches!(e, TisError::ResponseTransfer)) =>
+                {
                     attempt += 1;
                     self.write_sts(sts::RESPONSE_RETRY)?;
                     let c = self.config.timeouts.c_us;
                     status = self.wait_sts(Wait::DataAvail, c, Until::all(RESPONSE))?;
                 }
-                Err(e) => return Err(e),
+                Err(stop) => return Err(stop),
             }
         }
+    }
+
+    /// One command: the locality, the exchange, and the TPM left idle and the locality as
+    /// the policy says on every path (the first failure wins).
+    fn run(&mut self, buf: &mut [u8], command_len: usize) -> Step<usize> {
+        if command_len < HEADER_LEN || command_len > buf.len() {
+            return Err(self.fail(TisError::BadCommand { len: command_len }));
+        }
+        // A held locality is checked (a higher one may have seized it); one the driver gave
+        // back after the previous command is simply requested.
+        if self.hold {
+            self.take_locality()?;
+        } else {
+            self.request_and_wait()?;
+        }
+        let result = self.exchange(buf, command_len);
+        let finished = self.finish();
+        let size = result?;
+        finished?;
+        Ok(size)
     }
 }
 
@@ -559,22 +658,8 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Tis<B, D> {
     type Error = TisError<B::Error>;
 
     fn transact<'b>(&mut self, buf: &'b mut [u8], command_len: usize) -> Result<&'b [u8], B> {
-        if command_len < HEADER_LEN || command_len > buf.len() {
-            return Err(TisError::BadCommand { len: command_len });
-        }
-        // A held locality is checked (a higher one may have seized it); one the driver gave
-        // back after the previous command is simply requested.
-        if self.hold {
-            self.request_locality()?;
-        } else {
-            self.request_and_wait()?;
-        }
-        let result = self.exchange(buf, command_len);
-        // Leave the TPM idle and the locality as the policy says on every path; the first
-        // error wins.
-        let finished = self.finish();
-        let size = result?;
-        finished?;
+        let size = self.run(buf, command_len);
+        let size = self.outcome(size)?;
         buf.get(..size).ok_or(TisError::BadCommand { len: size })
     }
 }

@@ -33,6 +33,13 @@ pub trait Marshal {
     }
 }
 
+/// A reference encodes as its value: `Tpm2b(&public)` wraps a structure without copying it.
+impl<T: Marshal + ?Sized> Marshal for &T {
+    fn marshal(&self, w: &mut Writer<'_>) {
+        (**self).marshal(w);
+    }
+}
+
 /// Decodes a value in TPM wire format, borrowing variable-length parts from the input.
 pub trait Unmarshal<'a>: Sized {
     /// Reads one value from `r`.

@@ -64,7 +64,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<Created<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE, 0, |c| {
             c.handle(parent).password(parent_auth);
-            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template));
+            c.secret_param(&Tpm2b(sensitive)).param(&Tpm2b(template));
             c.param(&Data::EMPTY).param(&PcrSelectionList::empty())
         })?;
         let mut p = rsp.parameters();
@@ -89,7 +89,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<Loaded<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::LOAD, 1, |c| {
             c.handle(parent).password(parent_auth);
-            c.param(&private).param(&Tpm2b(*public))
+            c.param(&private).param(&Tpm2b(public))
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
         let mut p = rsp.parameters();
@@ -110,7 +110,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let rsp = self.execute(CommandCode::CREATE_LOADED, 1, |c| {
             c.handle(parent).password(parent_auth);
             // TPM2B_TEMPLATE holds a marshaled TPMT_PUBLIC, as TPM2B_PUBLIC does.
-            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template))
+            c.secret_param(&Tpm2b(sensitive)).param(&Tpm2b(template))
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
         let mut p = rsp.parameters();

@@ -118,7 +118,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<(), Error<T::Error>> {
         self.execute(CommandCode::NV_DEFINE_SPACE, 0, |c| {
             c.handle(auth_handle).password(auth);
-            c.secret_param(&index_auth).param(&Tpm2b(*public))
+            c.secret_param(&index_auth).param(&Tpm2b(public))
         })
         .map(drop)
     }

@@ -54,7 +54,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<CreatePrimary<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_PRIMARY, 1, |c| {
             c.handle(hierarchy).password(auth);
-            c.secret_param(&Tpm2b(*sensitive)).param(&Tpm2b(*template));
+            c.secret_param(&Tpm2b(sensitive)).param(&Tpm2b(template));
             c.param(&outside_info).param(creation_pcr)
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle(0));
