@@ -31,11 +31,11 @@ pub fn encode_nv(buf: &mut [u8]) -> usize {
 pub fn decode_ek(rsp: &[u8]) -> Result<u16, WireError> {
     let rsp = Response::parse(rsp, 1)?;
     let mut p = rsp.parameters();
-    let public = Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0;
-    let creation = Tpm2b::<CreationData<'_>>::unmarshal(&mut p)?.0;
-    let _hash = Digest::unmarshal(&mut p)?;
-    let _ticket = CreationTicket::unmarshal(&mut p)?;
-    let name = Name::unmarshal(&mut p)?;
+    let public = Tpm2b::<Public<'_>>::decode(&mut p).0;
+    let creation = Tpm2b::<CreationData<'_>>::decode(&mut p).0;
+    let _hash = Digest::decode(&mut p);
+    let _ticket = CreationTicket::decode(&mut p);
+    let name = Name::decode(&mut p);
     p.finish()?;
     let handle = rsp.handle(0).map_or(0, |h| h.0);
     Ok(public.parameters.object_type().0
@@ -55,8 +55,8 @@ pub fn decode_da(rsp: &[u8]) -> Result<u16, WireError> {
 pub fn decode_nv(rsp: &[u8]) -> Result<u16, WireError> {
     let rsp = Response::parse(rsp, 0)?;
     let mut p = rsp.parameters();
-    let public = Tpm2b::<NvPublic<'_>>::unmarshal(&mut p)?.0;
-    let name = Name::unmarshal(&mut p)?;
+    let public = Tpm2b::<NvPublic<'_>>::decode(&mut p).0;
+    let name = Name::decode(&mut p);
     p.finish()?;
     Ok(public.data_size ^ name.len() as u16)
 }

@@ -62,7 +62,7 @@ fn startup_get_random_and_get_capability_round_trips() {
     });
     let rsp = Response::parse(&rsp, 0).unwrap();
     let mut params = rsp.parameters();
-    let _more = params.bool().unwrap();
+    let _more = params.bool();
     let CapabilityData::Properties(props) = CapabilityData::unmarshal(&mut params).unwrap() else {
         panic!("not properties");
     };

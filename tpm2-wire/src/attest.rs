@@ -35,13 +35,13 @@ impl Marshal for ClockInfo {
 }
 
 impl Unmarshal<'_> for ClockInfo {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            clock: r.u64()?,
-            reset_count: r.u32()?,
-            restart_count: r.u32()?,
-            safe: r.bool()?,
-        })
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Self {
+            clock: r.u64(),
+            reset_count: r.u32(),
+            restart_count: r.u32(),
+            safe: r.bool(),
+        }
     }
 }
 
@@ -56,11 +56,11 @@ pub struct TimeInfo {
 }
 
 impl Unmarshal<'_> for TimeInfo {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            time: r.u64()?,
-            clock_info: ClockInfo::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Self {
+            time: r.u64(),
+            clock_info: ClockInfo::decode(r),
+        }
     }
 }
 
@@ -149,36 +149,36 @@ impl Marshal for Attest<'_> {
 }
 
 impl<'a> Unmarshal<'a> for Attest<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        let magic = r.u32()?;
+        let magic = r.u32();
         if magic != GENERATED_VALUE {
-            return Err(WireError::BadValue {
+            r.fail(WireError::BadValue {
                 offset,
                 value: magic,
             });
         }
-        let kind = Tag::unmarshal(r)?;
-        let qualified_signer = Name::unmarshal(r)?;
-        let extra_data = Data::unmarshal(r)?;
-        let clock_info = ClockInfo::unmarshal(r)?;
-        let firmware_version = r.u64()?;
+        let kind = Tag::decode(r);
+        let qualified_signer = Name::decode(r);
+        let extra_data = Data::decode(r);
+        let clock_info = ClockInfo::decode(r);
+        let firmware_version = r.u64();
         let attested = match kind {
             Tag::ATTEST_QUOTE => Attested::Quote {
-                pcr_select: PcrSelectionList::unmarshal(r)?,
-                pcr_digest: Digest::unmarshal(r)?,
+                pcr_select: PcrSelectionList::decode(r),
+                pcr_digest: Digest::decode(r),
             },
             Tag::ATTEST_CERTIFY => Attested::Certify {
-                name: Name::unmarshal(r)?,
-                qualified_name: Name::unmarshal(r)?,
+                name: Name::decode(r),
+                qualified_name: Name::decode(r),
             },
             Tag::ATTEST_CREATION => Attested::Creation {
-                object_name: Name::unmarshal(r)?,
-                creation_hash: Digest::unmarshal(r)?,
+                object_name: Name::decode(r),
+                creation_hash: Digest::decode(r),
             },
-            _ => Attested::Other(r.bytes(r.remaining())?),
+            _ => Attested::Other(r.bytes(r.remaining())),
         };
-        Ok(Self {
+        Self {
             magic,
             kind,
             qualified_signer,
@@ -186,7 +186,7 @@ impl<'a> Unmarshal<'a> for Attest<'a> {
             clock_info,
             firmware_version,
             attested,
-        })
+        }
     }
 }
 
@@ -252,30 +252,31 @@ impl Marshal for Signature<'_> {
 }
 
 impl<'a> Unmarshal<'a> for Signature<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        let scheme = AlgId::unmarshal(r)?;
-        Ok(match scheme {
+        let scheme = AlgId::decode(r);
+        match scheme {
             AlgId::RSASSA | AlgId::RSAPSS => Self::Rsa {
                 scheme,
-                hash: AlgId::unmarshal(r)?,
-                sig: PublicKeyRsa::unmarshal(r)?,
+                hash: AlgId::decode(r),
+                sig: PublicKeyRsa::decode(r),
             },
             AlgId::ECDSA | AlgId::ECDAA | AlgId::SM2 | AlgId::ECSCHNORR => Self::Ecc {
                 scheme,
-                hash: AlgId::unmarshal(r)?,
-                r: EccParameter::unmarshal(r)?,
-                s: EccParameter::unmarshal(r)?,
+                hash: AlgId::decode(r),
+                r: EccParameter::decode(r),
+                s: EccParameter::decode(r),
             },
-            AlgId::HMAC => Self::Hmac(TaggedHash::unmarshal(r)?),
+            AlgId::HMAC => Self::Hmac(TaggedHash::decode(r)),
             AlgId::NULL => Self::Null,
             other => {
-                return Err(WireError::BadSelector {
+                r.fail(WireError::BadSelector {
                     offset,
                     value: other.0.into(),
                 });
+                Self::Null
             }
-        })
+        }
     }
 }
 
@@ -297,8 +298,8 @@ impl Marshal for SigScheme {
 }
 
 impl Unmarshal<'_> for SigScheme {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Scheme::unmarshal_as(SchemeUnion::Sig, r).map(Self)
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Self(Scheme::decode_as(SchemeUnion::Sig, r))
     }
 }
 
@@ -353,13 +354,13 @@ impl Marshal for Context<'_> {
 }
 
 impl<'a> Unmarshal<'a> for Context<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            sequence: r.u64()?,
-            saved_handle: Handle::unmarshal(r)?,
-            hierarchy: Handle::unmarshal(r)?,
-            blob: ContextData::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            sequence: r.u64(),
+            saved_handle: Handle::decode(r),
+            hierarchy: Handle::decode(r),
+            blob: ContextData::decode(r),
+        }
     }
 }
 

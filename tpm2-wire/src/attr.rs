@@ -2,7 +2,7 @@
 //! re-encodes to the same bytes.
 
 use crate::bits::{low_u8, low_u16};
-use crate::{Marshal, Reader, Unmarshal, WireError, Writer};
+use crate::{Marshal, Reader, Unmarshal, Writer};
 
 macro_rules! attributes {
     (
@@ -26,8 +26,8 @@ macro_rules! attributes {
         }
 
         impl Unmarshal<'_> for $name {
-            fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-                r.$ty().map(Self::from_bits_retain)
+            fn decode(r: &mut Reader<'_>) -> Self {
+                Self::from_bits_retain(r.$ty())
             }
         }
 

@@ -26,11 +26,11 @@ impl Marshal for AlgProperty {
 }
 
 impl Unmarshal<'_> for AlgProperty {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            alg: AlgId::unmarshal(r)?,
-            attributes: AlgorithmAttributes::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Self {
+            alg: AlgId::decode(r),
+            attributes: AlgorithmAttributes::decode(r),
+        }
     }
 }
 
@@ -52,11 +52,11 @@ impl Marshal for TaggedProperty {
 }
 
 impl Unmarshal<'_> for TaggedProperty {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        Ok(Self {
-            property: Property::unmarshal(r)?,
-            value: r.u32()?,
-        })
+    fn decode(r: &mut Reader<'_>) -> Self {
+        Self {
+            property: Property::decode(r),
+            value: r.u32(),
+        }
     }
 }
 
@@ -116,23 +116,24 @@ impl Marshal for CapabilityData<'_> {
 }
 
 impl<'a> Unmarshal<'a> for CapabilityData<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        Ok(match Capability::unmarshal(r)? {
-            Capability::ALGS => Self::Algorithms(List::unmarshal(r)?),
-            Capability::HANDLES => Self::Handles(List::unmarshal(r)?),
-            Capability::COMMANDS => Self::Commands(List::unmarshal(r)?),
-            Capability::PP_COMMANDS => Self::PpCommands(List::unmarshal(r)?),
-            Capability::AUDIT_COMMANDS => Self::AuditCommands(List::unmarshal(r)?),
-            Capability::PCRS => Self::Pcrs(List::unmarshal(r)?),
-            Capability::TPM_PROPERTIES => Self::Properties(List::unmarshal(r)?),
-            Capability::ECC_CURVES => Self::EccCurves(List::unmarshal(r)?),
+        match Capability::decode(r) {
+            Capability::ALGS => Self::Algorithms(List::decode(r)),
+            Capability::HANDLES => Self::Handles(List::decode(r)),
+            Capability::COMMANDS => Self::Commands(List::decode(r)),
+            Capability::PP_COMMANDS => Self::PpCommands(List::decode(r)),
+            Capability::AUDIT_COMMANDS => Self::AuditCommands(List::decode(r)),
+            Capability::PCRS => Self::Pcrs(List::decode(r)),
+            Capability::TPM_PROPERTIES => Self::Properties(List::decode(r)),
+            Capability::ECC_CURVES => Self::EccCurves(List::decode(r)),
             other => {
-                return Err(WireError::BadSelector {
+                r.fail(WireError::BadSelector {
                     offset,
                     value: other.0,
                 });
+                Self::Algorithms(List::empty())
             }
-        })
+        }
     }
 }

@@ -25,11 +25,11 @@ impl Marshal for SensitiveCreate<'_> {
 }
 
 impl<'a> Unmarshal<'a> for SensitiveCreate<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            user_auth: Auth::unmarshal(r)?,
-            data: SensitiveData::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            user_auth: Auth::decode(r),
+            data: SensitiveData::decode(r),
+        }
     }
 }
 
@@ -67,16 +67,16 @@ impl Marshal for CreationData<'_> {
 }
 
 impl<'a> Unmarshal<'a> for CreationData<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            pcr_select: PcrSelectionList::unmarshal(r)?,
-            pcr_digest: Digest::unmarshal(r)?,
-            locality: LocalityAttributes::unmarshal(r)?,
-            parent_name_alg: AlgId::unmarshal(r)?,
-            parent_name: Name::unmarshal(r)?,
-            parent_qualified_name: Name::unmarshal(r)?,
-            outside_info: Data::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            pcr_select: PcrSelectionList::decode(r),
+            pcr_digest: Digest::decode(r),
+            locality: LocalityAttributes::decode(r),
+            parent_name_alg: AlgId::decode(r),
+            parent_name: Name::decode(r),
+            parent_qualified_name: Name::decode(r),
+            outside_info: Data::decode(r),
+        }
     }
 }
 
@@ -100,15 +100,15 @@ impl Marshal for CreationTicket<'_> {
 
 impl<'a> Unmarshal<'a> for CreationTicket<'a> {
     #[inline]
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        let tag = Tag::unmarshal(r)?;
+        let tag = Tag::decode(r);
         if tag != Tag::CREATION {
-            return Err(WireError::BadTag { offset, tag: tag.0 });
+            r.fail(WireError::BadTag { offset, tag: tag.0 });
         }
-        Ok(Self {
-            hierarchy: Handle::unmarshal(r)?,
-            digest: Digest::unmarshal(r)?,
-        })
+        Self {
+            hierarchy: Handle::decode(r),
+            digest: Digest::decode(r),
+        }
     }
 }

@@ -87,14 +87,18 @@ impl<'a> CommandWriter<'a> {
     /// Starts a command with code `code` in `buf`. A buffer shorter than the header is
     /// reported by [`CommandWriter::finish`], as every other write that does not fit.
     pub fn new(buf: &'a mut [u8], code: CommandCode) -> Self {
-        let mut w = Writer::new(buf);
-        // The header's space in one check; `finish` fills in the tag and the size.
-        if let Some(header) = w.reserve(HEADER_LEN) {
-            let code = code.0.to_be_bytes();
-            for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
-                *d = s;
+        // The header in one check; `finish` fills in the tag and the size. The writer is
+        // made after, as a value, so that nothing copies it into the command writer.
+        let w = match buf.get_mut(..HEADER_LEN) {
+            Some(header) => {
+                let code = code.0.to_be_bytes();
+                for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
+                    *d = s;
+                }
+                Writer::after(buf, HEADER_LEN)
             }
-        }
+            None => Writer::full_at_start(buf, HEADER_LEN),
+        };
         Self {
             w,
             phase: Phase::Handles,
@@ -221,8 +225,12 @@ impl<'a> CommandWriter<'a> {
     }
 
     /// Fills in the tag (TPM_ST_SESSIONS if an authorization area was written) and
-    /// `commandSize`, and returns the frame's length, or the first write that failed.
-    pub fn finish(mut self) -> Result<usize, WireError> {
+    /// `commandSize`, and returns the frame's length, or the first write that failed. The
+    /// frame is then complete: a later write is refused as one past the buffer's end.
+    ///
+    /// It borrows the writer rather than consuming it, so that the writer is not copied
+    /// to be finished (measured: a 60-byte copy, and `memcpy` linked for it).
+    pub fn finish(&mut self) -> Result<usize, WireError> {
         let len = self.w.position();
         let tag = if self.auth.is_some() {
             Tag::SESSIONS
@@ -232,6 +240,7 @@ impl<'a> CommandWriter<'a> {
         let [t0, t1] = tag.0.to_be_bytes();
         let [s0, s1, s2, s3] = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
         self.w.patch(0, &[t0, t1, s0, s1, s2, s3]);
+        self.w.end();
         self.w.result()
     }
 }
@@ -298,25 +307,25 @@ impl<'a> Response<'a> {
                 Err(WireError::ErrorWithBody { size })
             };
         }
-        out.handles = r.bytes(handle_count.saturating_mul(4))?;
+        out.handles = r.bytes(handle_count.saturating_mul(4));
         if tag == Tag::SESSIONS {
-            let len = r.u32()?;
+            let len = r.u32();
             out.parameters_offset = r.offset();
-            out.parameters = r.bytes(usize::try_from(len).unwrap_or(usize::MAX))?;
+            out.parameters = r.bytes(usize::try_from(len).unwrap_or(usize::MAX));
             out.auth_offset = r.offset();
             out.auth = r.peek_rest();
             // Each entry checked as `AuthResponse` reads it (nonce, attributes, HMAC),
             // without building it.
             while !r.is_empty() {
-                r.tpm2b(Nonce::MAX)?;
-                r.u8()?;
-                r.tpm2b(Auth::MAX)?;
+                r.tpm2b(Nonce::MAX);
+                r.u8();
+                r.tpm2b(Auth::MAX);
             }
         } else {
             out.parameters_offset = r.offset();
             out.parameters = r.peek_rest();
         }
-        Ok(out)
+        r.check().map(|()| out)
     }
 
     /// The response tag.
@@ -336,7 +345,7 @@ impl<'a> Response<'a> {
     pub fn handle(&self, index: usize) -> Option<Handle> {
         let at = index.checked_mul(4)?;
         let bytes = self.handles.get(at..at.checked_add(4)?)?;
-        Reader::new(bytes).u32().ok().map(Handle)
+        Some(Handle(u32::from_be_bytes(bytes.try_into().ok()?)))
     }
 
     /// A reader over the parameter area. Callers end with [`Reader::finish`] to reject

@@ -14,7 +14,11 @@
 //! - [`ResponseCode`] decodes any `u32` completely (format 0 / 1, warning, vendor, TPM 1.2,
 //!   handle / session / parameter number, TSS layer) and prints what tpm2-tss prints.
 //!
-//! Errors are [`WireError`] values that carry the byte offset of the problem.
+//! Errors are [`WireError`] values that carry the byte offset of the problem. The
+//! [`Writer`] and the [`Reader`] keep the first error and do nothing after it, so encoders
+//! and decoders are plain sequences of writes and reads; the error comes out once, from
+//! [`CommandWriter::finish`], [`Writer::result`], [`Unmarshal::unmarshal`],
+//! [`Unmarshal::from_bytes`] or [`Reader::finish`], never as a partly built value.
 //!
 //! ```
 //! use tpm2_wire::{CommandCode, CommandWriter, ResponseCode, Response, Unmarshal, Digest};

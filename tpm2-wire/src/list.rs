@@ -173,22 +173,22 @@ impl<T: Marshal, const MAX: u32> Marshal for List<'_, T, MAX> {
 }
 
 impl<'a, T: Unmarshal<'a>, const MAX: u32> Unmarshal<'a> for List<'a, T, MAX> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        let count = r.count(MAX)?;
+    fn decode(r: &mut Reader<'a>) -> Self {
+        let count = r.count(MAX);
         let offset = r.offset();
         let start = r.peek_rest();
         for _ in 0..count {
-            T::unmarshal(r)?;
+            T::decode(r);
         }
         let used = start.len().saturating_sub(r.remaining());
         let bytes = start.get(..used).unwrap_or_default();
-        Ok(Self {
+        Self {
             repr: Repr::Wire {
                 count,
                 bytes,
                 offset,
                 _t: PhantomData,
             },
-        })
+        }
     }
 }

@@ -41,16 +41,28 @@ impl<T: Marshal + ?Sized> Marshal for &T {
 }
 
 /// Decodes a value in TPM wire format, borrowing variable-length parts from the input.
+///
+/// A type implements [`Unmarshal::decode`], a plain sequence of reads whose failures the
+/// [`Reader`] keeps; callers use [`Unmarshal::unmarshal`] or [`Unmarshal::from_bytes`], which
+/// hand out the value only if every read succeeded.
 pub trait Unmarshal<'a>: Sized {
-    /// Reads one value from `r`.
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError>;
+    /// Reads one value from `r`. If a read fails (or the value is refused, through
+    /// [`Reader::fail`]), `r` keeps the failure and the value returned is a placeholder, to
+    /// be dropped: a decoder of a larger structure goes on reading, and whoever checks `r`
+    /// first ([`Reader::check`], [`Reader::finish`]) gets the failure.
+    fn decode(r: &mut Reader<'a>) -> Self;
+
+    /// Reads one value from `r`, or the first failure of `r`.
+    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+        let v = Self::decode(r);
+        r.check().map(|()| v)
+    }
 
     /// Reads one value that must span all of `bytes`.
     fn from_bytes(bytes: &'a [u8]) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes);
-        let v = Self::unmarshal(&mut r)?;
-        r.finish()?;
-        Ok(v)
+        let v = Self::decode(&mut r);
+        r.finish().map(|()| v)
     }
 }
 
@@ -62,7 +74,7 @@ macro_rules! primitive {
             }
         }
         impl Unmarshal<'_> for $ty {
-            fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            fn decode(r: &mut Reader<'_>) -> Self {
                 r.$ty()
             }
         }
@@ -77,7 +89,7 @@ impl Marshal for bool {
 }
 
 impl Unmarshal<'_> for bool {
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'_>) -> Self {
         r.bool()
     }
 }
@@ -153,8 +165,8 @@ macro_rules! open_enum {
         }
 
         impl $crate::Unmarshal<'_> for $name {
-            fn unmarshal(r: &mut $crate::Reader<'_>) -> Result<Self, $crate::WireError> {
-                r.$ty().map(Self)
+            fn decode(r: &mut $crate::Reader<'_>) -> Self {
+                Self(r.$ty())
             }
         }
     };

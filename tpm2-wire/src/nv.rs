@@ -1,6 +1,6 @@
 //! TPMS_NV_PUBLIC: an NV index's public area.
 
-use crate::{AlgId, Digest, Handle, Marshal, NvAttributes, Reader, Unmarshal, WireError, Writer};
+use crate::{AlgId, Digest, Handle, Marshal, NvAttributes, Reader, Unmarshal, Writer};
 
 /// An NV index's public area (TPMS_NV_PUBLIC). Wrap it in [`Tpm2b`](crate::Tpm2b) for
 /// TPM2B_NV_PUBLIC.
@@ -30,13 +30,13 @@ impl Marshal for NvPublic<'_> {
 }
 
 impl<'a> Unmarshal<'a> for NvPublic<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            index: Handle::unmarshal(r)?,
-            name_alg: AlgId::unmarshal(r)?,
-            attributes: NvAttributes::unmarshal(r)?,
-            auth_policy: Digest::unmarshal(r)?,
-            data_size: r.u16()?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            index: Handle::decode(r),
+            name_alg: AlgId::decode(r),
+            attributes: NvAttributes::decode(r),
+            auth_policy: Digest::decode(r),
+            data_size: r.u16(),
+        }
     }
 }

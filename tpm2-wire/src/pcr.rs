@@ -109,21 +109,21 @@ impl Marshal for PcrSelection<'_> {
 }
 
 impl<'a> Unmarshal<'a> for PcrSelection<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        let hash = AlgId::unmarshal(r)?;
+    fn decode(r: &mut Reader<'a>) -> Self {
+        let hash = AlgId::decode(r);
         let offset = r.offset();
-        let size = r.u8()?;
+        let size = r.u8();
         if size > PCR_SELECT_MAX {
-            return Err(WireError::TooLarge {
+            r.fail(WireError::TooLarge {
                 offset,
                 value: size.into(),
                 max: PCR_SELECT_MAX.into(),
             });
         }
-        Ok(Self {
+        Self {
             hash,
-            select: r.bytes(size.into())?,
-        })
+            select: r.bytes(size.into()),
+        }
     }
 }
 
@@ -164,17 +164,20 @@ impl Marshal for TaggedHash<'_> {
 }
 
 impl<'a> Unmarshal<'a> for TaggedHash<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        let alg = AlgId::unmarshal(r)?;
-        let size = alg.digest_size().ok_or(WireError::BadSelector {
-            offset,
-            value: alg.0.into(),
-        })?;
-        Ok(Self {
+        let alg = AlgId::decode(r);
+        let size = alg.digest_size().unwrap_or_else(|| {
+            r.fail(WireError::BadSelector {
+                offset,
+                value: alg.0.into(),
+            });
+            0
+        });
+        Self {
             alg,
-            digest: r.bytes(size.into())?,
-        })
+            digest: r.bytes(size.into()),
+        }
     }
 }
 

@@ -57,16 +57,16 @@ impl Unmarshal<'_> for SymDefObject {
     // the firmware image 124 bytes less flash (`cargo xtask bench`, `cargo xtask size`).
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    fn unmarshal(r: &mut Reader<'_>) -> Result<Self, WireError> {
-        let algorithm = AlgId::unmarshal(r)?;
+    fn decode(r: &mut Reader<'_>) -> Self {
+        let algorithm = AlgId::decode(r);
         if algorithm == AlgId::NULL {
-            return Ok(Self::NULL);
+            return Self::NULL;
         }
-        Ok(Self {
+        Self {
             algorithm,
-            key_bits: r.u16()?,
-            mode: AlgId::unmarshal(r)?,
-        })
+            key_bits: r.u16(),
+            mode: AlgId::decode(r),
+        }
     }
 }
 
@@ -160,26 +160,27 @@ impl Scheme {
         }
     }
 
-    // Inlined for the same measured reasons as `SymDefObject::unmarshal`.
+    // Inlined for the same measured reasons as `SymDefObject::decode`.
     #[allow(clippy::inline_always)]
     #[inline(always)]
-    pub(crate) fn unmarshal_as(union: SchemeUnion, r: &mut Reader<'_>) -> Result<Self, WireError> {
+    pub(crate) fn decode_as(union: SchemeUnion, r: &mut Reader<'_>) -> Self {
         let offset = r.offset();
-        let scheme = AlgId::unmarshal(r)?;
-        let details = union
-            .details(scheme)
-            .ok_or_else(|| bad_selector(offset, scheme))?;
+        let scheme = AlgId::decode(r);
         let mut out = Self {
             scheme,
             ..Self::NULL
         };
+        let Some(details) = union.details(scheme) else {
+            r.fail(bad_selector(offset, scheme));
+            return out;
+        };
         if details != Details::None {
-            out.hash = AlgId::unmarshal(r)?;
+            out.hash = AlgId::decode(r);
         }
         if details == Details::HashAndExtra {
-            out.extra = r.u16()?;
+            out.extra = r.u16();
         }
-        Ok(out)
+        out
     }
 }
 
@@ -229,11 +230,11 @@ impl Marshal for EccPoint<'_> {
 }
 
 impl<'a> Unmarshal<'a> for EccPoint<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            x: EccParameter::unmarshal(r)?,
-            y: EccParameter::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            x: EccParameter::decode(r),
+            y: EccParameter::decode(r),
+        }
     }
 }
 
@@ -333,46 +334,52 @@ impl Marshal for Public<'_> {
 }
 
 impl<'a> Unmarshal<'a> for Public<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
+    fn decode(r: &mut Reader<'a>) -> Self {
         let offset = r.offset();
-        let object_type = AlgId::unmarshal(r)?;
-        let name_alg = AlgId::unmarshal(r)?;
-        let attributes = ObjectAttributes::unmarshal(r)?;
-        let auth_policy = Digest::unmarshal(r)?;
+        let object_type = AlgId::decode(r);
+        let name_alg = AlgId::decode(r);
+        let attributes = ObjectAttributes::decode(r);
+        let auth_policy = Digest::decode(r);
         let parameters = match object_type {
             AlgId::RSA => PublicParameters::Rsa {
                 parms: RsaParms {
-                    symmetric: SymDefObject::unmarshal(r)?,
-                    scheme: Scheme::unmarshal_as(SchemeUnion::Rsa, r)?,
-                    key_bits: r.u16()?,
-                    exponent: r.u32()?,
+                    symmetric: SymDefObject::decode(r),
+                    scheme: Scheme::decode_as(SchemeUnion::Rsa, r),
+                    key_bits: r.u16(),
+                    exponent: r.u32(),
                 },
-                unique: PublicKeyRsa::unmarshal(r)?,
+                unique: PublicKeyRsa::decode(r),
             },
             AlgId::ECC => PublicParameters::Ecc {
                 parms: EccParms {
-                    symmetric: SymDefObject::unmarshal(r)?,
-                    scheme: Scheme::unmarshal_as(SchemeUnion::Ecc, r)?,
-                    curve: EccCurve::unmarshal(r)?,
-                    kdf: Scheme::unmarshal_as(SchemeUnion::Kdf, r)?,
+                    symmetric: SymDefObject::decode(r),
+                    scheme: Scheme::decode_as(SchemeUnion::Ecc, r),
+                    curve: EccCurve::decode(r),
+                    kdf: Scheme::decode_as(SchemeUnion::Kdf, r),
                 },
-                unique: EccPoint::unmarshal(r)?,
+                unique: EccPoint::decode(r),
             },
             AlgId::KEYEDHASH => PublicParameters::KeyedHash {
-                scheme: Scheme::unmarshal_as(SchemeUnion::KeyedHash, r)?,
-                unique: Digest::unmarshal(r)?,
+                scheme: Scheme::decode_as(SchemeUnion::KeyedHash, r),
+                unique: Digest::decode(r),
             },
             AlgId::SYMCIPHER => PublicParameters::SymCipher {
-                symmetric: SymDefObject::unmarshal(r)?,
-                unique: Digest::unmarshal(r)?,
+                symmetric: SymDefObject::decode(r),
+                unique: Digest::decode(r),
             },
-            other => return Err(bad_selector(offset, other)),
+            other => {
+                r.fail(bad_selector(offset, other));
+                PublicParameters::KeyedHash {
+                    scheme: Scheme::NULL,
+                    unique: Digest::EMPTY,
+                }
+            }
         };
-        Ok(Self {
+        Self {
             name_alg,
             attributes,
             auth_policy,
             parameters,
-        })
+        }
     }
 }

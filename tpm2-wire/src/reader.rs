@@ -4,12 +4,31 @@ use crate::WireError;
 
 /// Reads TPM values from a byte slice, bounding every read.
 ///
+/// A read that fails is not returned as an error at that point: the reader keeps the first
+/// failure, reads nothing more (every later read gives zero or no bytes), and
+/// [`Reader::finish`] or [`Reader::check`] reports it. So a decoder is a plain sequence of
+/// reads with no branch after each, which keeps decoding small and fast; the values a failed
+/// decode returns are placeholders that [`Unmarshal::unmarshal`](crate::Unmarshal::unmarshal)
+/// and [`Unmarshal::from_bytes`](crate::Unmarshal::from_bytes) never hand out.
+///
 /// Errors report offsets relative to the frame the reader was made for: a sub-reader made by
 /// [`Reader::sized`] keeps counting from its parent's position. Nothing here can panic.
+///
+/// ```
+/// # use tpm2_wire::{Reader, WireError};
+/// let mut r = Reader::new(&[0x80, 0x01, 0x00]);
+/// assert_eq!(r.u16(), 0x8001);
+/// assert_eq!(r.u16(), 0); // one byte left: nothing is read, and the failure is kept
+/// assert_eq!(
+///     r.finish(),
+///     Err(WireError::Truncated { offset: 2, needed: 2, available: 1 })
+/// );
+/// ```
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     rest: &'a [u8],
     offset: usize,
+    error: Option<WireError>,
 }
 
 impl<'a> Reader<'a> {
@@ -25,6 +44,7 @@ impl<'a> Reader<'a> {
         Self {
             rest: bytes,
             offset,
+            error: None,
         }
     }
 
@@ -34,13 +54,13 @@ impl<'a> Reader<'a> {
         self.offset
     }
 
-    /// How many bytes are left.
+    /// How many bytes are left (none once a read failed).
     #[must_use]
     pub const fn remaining(&self) -> usize {
         self.rest.len()
     }
 
-    /// Whether every byte has been read.
+    /// Whether every byte has been read, or a read failed.
     #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.rest.is_empty()
@@ -52,71 +72,113 @@ impl<'a> Reader<'a> {
         self.rest
     }
 
-    /// Takes the next `n` bytes.
-    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], WireError> {
-        match self.rest.split_at_checked(n) {
-            Some((head, tail)) => {
-                self.rest = tail;
-                self.offset = self.offset.wrapping_add(n);
-                Ok(head)
-            }
-            None => Err(WireError::Truncated {
+    /// The first read that failed, if one did.
+    #[must_use]
+    pub const fn error(&self) -> Option<WireError> {
+        self.error
+    }
+
+    /// Succeeds if no read failed (bytes may remain).
+    pub const fn check(&self) -> Result<(), WireError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Succeeds only if no read failed and every byte has been read.
+    pub const fn finish(&self) -> Result<(), WireError> {
+        match self.error {
+            Some(e) => Err(e),
+            None if self.rest.is_empty() => Ok(()),
+            None => Err(WireError::TrailingBytes {
                 offset: self.offset,
-                needed: n,
-                available: self.rest.len(),
+                count: self.rest.len(),
             }),
         }
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
-        let offset = self.offset;
-        let available = self.rest.len();
-        <[u8; N]>::try_from(self.bytes(N)?).map_err(|_| WireError::Truncated {
+    /// Records `error` unless an earlier failure is kept, and ends reading: every later
+    /// read gives nothing. For decoders of a caller's own that find a value they refuse.
+    ///
+    /// Inlined: a reader whose address reached an out-of-line function would live in memory,
+    /// and every read would load and store it (measured: the EK decode took 2.6 times as
+    /// long).
+    #[inline]
+    pub fn fail(&mut self, error: WireError) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+        self.rest = &[];
+    }
+
+    fn truncated(&mut self, needed: usize) {
+        let (offset, available) = (self.offset, self.rest.len());
+        self.fail(WireError::Truncated {
             offset,
-            needed: N,
+            needed,
             available,
-        })
+        });
+    }
+
+    /// Takes the next `n` bytes (none if they are not there).
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        if let Some((head, tail)) = self.rest.split_at_checked(n) {
+            self.rest = tail;
+            self.offset = self.offset.wrapping_add(n);
+            head
+        } else {
+            self.truncated(n);
+            &[]
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        <[u8; N]>::try_from(self.bytes(N)).unwrap_or([0; N])
     }
 
     /// Reads one byte.
-    pub fn u8(&mut self) -> Result<u8, WireError> {
-        Ok(u8::from_be_bytes(self.array()?))
+    pub fn u8(&mut self) -> u8 {
+        u8::from_be_bytes(self.array())
     }
 
     /// Reads a big-endian `u16`.
-    pub fn u16(&mut self) -> Result<u16, WireError> {
-        Ok(u16::from_be_bytes(self.array()?))
+    pub fn u16(&mut self) -> u16 {
+        u16::from_be_bytes(self.array())
     }
 
     /// Reads a big-endian `u32`.
-    pub fn u32(&mut self) -> Result<u32, WireError> {
-        Ok(u32::from_be_bytes(self.array()?))
+    pub fn u32(&mut self) -> u32 {
+        u32::from_be_bytes(self.array())
     }
 
     /// Reads a big-endian `u64`.
-    pub fn u64(&mut self) -> Result<u64, WireError> {
-        Ok(u64::from_be_bytes(self.array()?))
+    pub fn u64(&mut self) -> u64 {
+        u64::from_be_bytes(self.array())
     }
 
     /// Reads a TPMI_YES_NO byte.
-    pub fn bool(&mut self) -> Result<bool, WireError> {
+    pub fn bool(&mut self) -> bool {
         let offset = self.offset;
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            v => Err(WireError::BadValue {
-                offset,
-                value: v.into(),
-            }),
+        match self.u8() {
+            0 => false,
+            1 => true,
+            v => {
+                self.fail(WireError::BadValue {
+                    offset,
+                    value: v.into(),
+                });
+                false
+            }
         }
     }
 
     /// Reads a TPM2B: a `u16` size then that many bytes, at most `max`.
-    pub fn tpm2b(&mut self, max: u16) -> Result<&'a [u8], WireError> {
+    pub fn tpm2b(&mut self, max: u16) -> &'a [u8] {
         let offset = self.offset;
-        let size = self.u16()?;
+        let size = self.u16();
         if size > max {
-            return Err(WireError::TooLarge {
+            self.fail(WireError::TooLarge {
                 offset,
                 value: size.into(),
                 max: max.into(),
@@ -125,37 +187,39 @@ impl<'a> Reader<'a> {
         self.bytes(size.into())
     }
 
-    /// Reads a sized structure (a `u16` size then the structure) and returns a reader limited
-    /// to it. The caller should end with [`Reader::finish`] on the sub-reader.
-    pub fn sized(&mut self) -> Result<Reader<'a>, WireError> {
-        let size = self.u16()?;
-        let offset = self.offset;
-        Ok(Reader::at(self.bytes(size.into())?, offset))
+    /// Reads a sized structure: a `u16` size, then the structure, which `body` reads with
+    /// this reader limited to `size` bytes. Bytes `body` leaves are
+    /// [`WireError::TrailingBytes`]; reading past them fails as reading past the end does.
+    pub fn sized<T>(&mut self, body: impl FnOnce(&mut Self) -> T) -> T {
+        let size = usize::from(self.u16());
+        let (inner, tail) = self.rest.split_at_checked(size).unwrap_or_default();
+        if inner.len() < size {
+            self.truncated(size);
+        }
+        self.rest = inner;
+        let value = body(self);
+        if !self.rest.is_empty() {
+            let (offset, count) = (self.offset, self.rest.len());
+            self.fail(WireError::TrailingBytes { offset, count });
+        }
+        if self.error.is_none() {
+            self.rest = tail;
+        }
+        value
     }
 
-    /// Reads a list count (`u32`), at most `max`.
-    pub fn count(&mut self, max: u32) -> Result<u32, WireError> {
+    /// Reads a list count (`u32`), at most `max` (0 if it is more).
+    pub fn count(&mut self, max: u32) -> u32 {
         let offset = self.offset;
-        let count = self.u32()?;
+        let count = self.u32();
         if count > max {
-            return Err(WireError::TooLarge {
+            self.fail(WireError::TooLarge {
                 offset,
                 value: count,
                 max,
             });
+            return 0;
         }
-        Ok(count)
-    }
-
-    /// Succeeds only if every byte has been read.
-    pub fn finish(&self) -> Result<(), WireError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(WireError::TrailingBytes {
-                offset: self.offset,
-                count: self.rest.len(),
-            })
-        }
+        count
     }
 }

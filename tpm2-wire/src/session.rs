@@ -1,8 +1,6 @@
 //! TPMS_AUTH_COMMAND and TPMS_AUTH_RESPONSE: the authorization areas.
 
-use crate::{
-    Auth, Handle, Marshal, Nonce, Reader, SessionAttributes, Unmarshal, WireError, Writer,
-};
+use crate::{Auth, Handle, Marshal, Nonce, Reader, SessionAttributes, Unmarshal, Writer};
 
 /// One session of a command's authorization area (TPMS_AUTH_COMMAND).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +39,13 @@ impl Marshal for AuthCommand<'_> {
 }
 
 impl<'a> Unmarshal<'a> for AuthCommand<'a> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            session: Handle::unmarshal(r)?,
-            nonce: Nonce::unmarshal(r)?,
-            attributes: SessionAttributes::unmarshal(r)?,
-            hmac: Auth::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            session: Handle::decode(r),
+            nonce: Nonce::decode(r),
+            attributes: SessionAttributes::decode(r),
+            hmac: Auth::decode(r),
+        }
     }
 }
 
@@ -73,11 +71,11 @@ impl Marshal for AuthResponse<'_> {
 
 impl<'a> Unmarshal<'a> for AuthResponse<'a> {
     #[inline]
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        Ok(Self {
-            nonce: Nonce::unmarshal(r)?,
-            attributes: SessionAttributes::unmarshal(r)?,
-            hmac: Auth::unmarshal(r)?,
-        })
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self {
+            nonce: Nonce::decode(r),
+            attributes: SessionAttributes::decode(r),
+            hmac: Auth::decode(r),
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::{Marshal, Reader, Unmarshal, WireError, Writer};
+use crate::{Marshal, Reader, Unmarshal, Writer};
 
 /// Lowercase hex of `bytes`.
 fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
@@ -73,8 +73,8 @@ macro_rules! tpm2b {
         }
 
         impl<'a> Unmarshal<'a> for $name<'a> {
-            fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-                r.tpm2b(Self::MAX).map(Self)
+            fn decode(r: &mut Reader<'a>) -> Self {
+                Self(r.tpm2b(Self::MAX))
             }
         }
     )*};
@@ -158,11 +158,8 @@ impl<T: Marshal> Marshal for Tpm2b<T> {
 }
 
 impl<'a, T: Unmarshal<'a>> Unmarshal<'a> for Tpm2b<T> {
-    fn unmarshal(r: &mut Reader<'a>) -> Result<Self, WireError> {
-        let mut inner = r.sized()?;
-        let value = T::unmarshal(&mut inner)?;
-        inner.finish()?;
-        Ok(Self(value))
+    fn decode(r: &mut Reader<'a>) -> Self {
+        Self(r.sized(T::decode))
     }
 }
 

@@ -107,15 +107,15 @@ fn ek_create_primary_is_the_355_byte_frame() {
 fn ek_create_primary_frame_parses_back_to_the_template() {
     let frame = hex(&ek_create_primary_hex());
     let mut r = Reader::new(&frame);
-    assert_eq!(r.u16().unwrap(), Tag::SESSIONS.0);
-    assert_eq!(r.u32().unwrap(), 355);
+    assert_eq!(r.u16(), Tag::SESSIONS.0);
+    assert_eq!(r.u32(), 355);
     assert_eq!(
         CommandCode::unmarshal(&mut r).unwrap(),
         CommandCode::CREATE_PRIMARY
     );
     assert_eq!(Handle::unmarshal(&mut r).unwrap(), Handle::ENDORSEMENT);
-    let auth_size = r.u32().unwrap();
-    let mut auth = Reader::at(r.bytes(auth_size as usize).unwrap(), 18);
+    let auth_size = r.u32();
+    let mut auth = Reader::at(r.bytes(auth_size as usize), 18);
     assert_eq!(
         AuthCommand::unmarshal(&mut auth).unwrap(),
         AuthCommand::password(Auth::EMPTY)
@@ -189,7 +189,7 @@ fn sessions_response_splits_parameters_and_auth_area() {
     let rsp = Response::parse(&frame, 1).unwrap();
     assert_eq!(rsp.handle(0), Some(Handle(0x8000_0000)));
     let mut params = rsp.parameters();
-    assert_eq!(params.u32().unwrap(), 0xDEAD_BEEF);
+    assert_eq!(params.u32(), 0xDEAD_BEEF);
     params.finish().unwrap();
     let sessions: Vec<_> = rsp.sessions().collect();
     assert_eq!(sessions.len(), 1);
@@ -363,5 +363,51 @@ fn values_beyond_a_type_maximum_are_refused_when_encoding() {
             value: 9,
             max: 8
         })
+    );
+}
+
+#[test]
+fn bytes_a_sized_structure_leaves_and_the_first_of_several_failures_are_reported() {
+    // A TPM2B_NV_PUBLIC that says 16 bytes around a 14-byte NV public area: the two bytes
+    // the area leaves are refused where they start, not read as what follows.
+    let bytes = hex("0010 01c00002 000b 00000000 0000 0010 ffff");
+    assert_eq!(
+        Tpm2b::<NvPublic>::from_bytes(&bytes),
+        Err(WireError::TrailingBytes {
+            offset: 16,
+            count: 2
+        })
+    );
+    // An object type no TPM defines, then bytes no public area of any type would leave:
+    // the first failure is the one reported, and nothing is read after it.
+    let bytes = hex("0099 000b 00000072 0000 0001 0002");
+    assert_eq!(
+        tpm2_wire::Public::from_bytes(&bytes),
+        Err(WireError::BadSelector {
+            offset: 0,
+            value: 0x99
+        })
+    );
+    let mut r = Reader::new(&bytes);
+    let _ = tpm2_wire::Public::decode(&mut r);
+    assert_eq!(
+        (r.remaining(), r.u16()),
+        (0, 0),
+        "reading stops at the failure"
+    );
+}
+
+#[test]
+fn a_finished_command_refuses_later_writes_as_out_of_order() {
+    let mut buf = [0u8; 64];
+    let mut cmd = CommandWriter::new(&mut buf, CommandCode::NV_READ_PUBLIC);
+    cmd.handle(Handle(0x01C0_0002));
+    assert_eq!(cmd.finish(), Ok(14));
+    cmd.param(&0u16);
+    assert_eq!(cmd.finish(), Err(WireError::OutOfOrder { offset: 14 }));
+    assert_eq!(
+        &buf[2..6],
+        &[0, 0, 0, 14],
+        "the finished frame is left as it was"
     );
 }

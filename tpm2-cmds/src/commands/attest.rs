@@ -25,8 +25,8 @@ pub struct Attestation<'a> {
 /// The attestation and signature that start a Quote or Certify response.
 fn attestation<'a, E>(rsp: &Response<'a>) -> Result<Attestation<'a>, Error<E>> {
     let mut p = rsp.parameters();
-    let bytes = AttestBytes::unmarshal(&mut p)?;
-    let signature = Signature::unmarshal(&mut p)?;
+    let bytes = AttestBytes::decode(&mut p);
+    let signature = Signature::decode(&mut p);
     p.finish()?;
     let attest = Attest::from_bytes(bytes.as_bytes())?;
     Ok(Attestation {
@@ -108,7 +108,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.param(&digest).param(&scheme).param(validation)
         })?;
         let mut p = rsp.parameters();
-        let signature = Signature::unmarshal(&mut p)?;
+        let signature = Signature::decode(&mut p);
         p.finish()?;
         Ok(signature)
     }
@@ -117,7 +117,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn read_clock(&mut self) -> Result<TimeInfo, Error<T::Error>> {
         let rsp = self.execute(CommandCode::READ_CLOCK, 0, |c| c)?;
         let mut p = rsp.parameters();
-        let time = TimeInfo::unmarshal(&mut p)?;
+        let time = TimeInfo::decode(&mut p);
         p.finish()?;
         Ok(time)
     }
@@ -142,7 +142,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.param(&credential).param(&secret)
         })?;
         let mut p = rsp.parameters();
-        let cert_info = Digest::unmarshal(&mut p)?;
+        let cert_info = Digest::decode(&mut p);
         p.finish()?;
         Ok(cert_info)
     }

@@ -47,8 +47,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.param(&capability).param(&property).param(&count)
         })?;
         let mut p = rsp.parameters();
-        let more = p.bool()?;
-        let data = CapabilityData::unmarshal(&mut p)?;
+        let more = p.bool();
+        let data = CapabilityData::decode(&mut p);
         p.finish()?;
         Ok(CapabilityPage { more, data })
     }

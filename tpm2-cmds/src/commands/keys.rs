@@ -69,11 +69,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         })?;
         let mut p = rsp.parameters();
         let created = Created {
-            private: Private::unmarshal(&mut p)?,
-            public: Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0,
-            creation_data: Tpm2b::<CreationData<'_>>::unmarshal(&mut p)?.0,
-            creation_hash: Digest::unmarshal(&mut p)?,
-            ticket: CreationTicket::unmarshal(&mut p)?,
+            private: Private::decode(&mut p),
+            public: Tpm2b::<Public<'_>>::decode(&mut p).0,
+            creation_data: Tpm2b::<CreationData<'_>>::decode(&mut p).0,
+            creation_hash: Digest::decode(&mut p),
+            ticket: CreationTicket::decode(&mut p),
         };
         p.finish()?;
         Ok(created)
@@ -93,7 +93,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         })?;
         let handle = rsp.handle(0).unwrap_or(Handle::NULL);
         let mut p = rsp.parameters();
-        let name = Name::unmarshal(&mut p)?;
+        let name = Name::decode(&mut p);
         p.finish()?;
         Ok(Loaded { handle, name })
     }
@@ -116,9 +116,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let mut p = rsp.parameters();
         let created = CreatedLoaded {
             handle,
-            private: Private::unmarshal(&mut p)?,
-            public: Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0,
-            name: Name::unmarshal(&mut p)?,
+            private: Private::decode(&mut p),
+            public: Tpm2b::<Public<'_>>::decode(&mut p).0,
+            name: Name::decode(&mut p),
         };
         p.finish()?;
         Ok(created)
@@ -129,7 +129,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn context_save(&mut self, handle: Handle) -> Result<Context<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CONTEXT_SAVE, 0, |c| c.handle(handle))?;
         let mut p = rsp.parameters();
-        let context = Context::unmarshal(&mut p)?;
+        let context = Context::decode(&mut p);
         p.finish()?;
         Ok(context)
     }

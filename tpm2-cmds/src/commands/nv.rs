@@ -27,8 +27,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn nv_read_public(&mut self, index: Handle) -> Result<NvReadPublic<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::NV_READ_PUBLIC, 0, |c| c.handle(index))?;
         let mut p = rsp.parameters();
-        let public = Tpm2b::<NvPublic<'_>>::unmarshal(&mut p)?.0;
-        let name = Name::unmarshal(&mut p)?;
+        let public = Tpm2b::<NvPublic<'_>>::decode(&mut p).0;
+        let name = Name::decode(&mut p);
         p.finish()?;
         Ok(NvReadPublic { public, name })
     }
@@ -48,7 +48,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             c.param(&size).param(&offset)
         })?;
         let mut p = rsp.parameters();
-        let data = MaxNvBuffer::unmarshal(&mut p)?;
+        let data = MaxNvBuffer::decode(&mut p);
         p.finish()?;
         Ok(data)
     }

@@ -61,11 +61,11 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let mut p = rsp.parameters();
         let created = CreatePrimary {
             handle,
-            public: Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0,
-            creation_data: Tpm2b::<CreationData<'_>>::unmarshal(&mut p)?.0,
-            creation_hash: Digest::unmarshal(&mut p)?,
-            ticket: CreationTicket::unmarshal(&mut p)?,
-            name: Name::unmarshal(&mut p)?,
+            public: Tpm2b::<Public<'_>>::decode(&mut p).0,
+            creation_data: Tpm2b::<CreationData<'_>>::decode(&mut p).0,
+            creation_hash: Digest::decode(&mut p),
+            ticket: CreationTicket::decode(&mut p),
+            name: Name::decode(&mut p),
         };
         p.finish()?;
         Ok(created)
@@ -95,9 +95,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let rsp = self.execute(CommandCode::READ_PUBLIC, 0, |c| c.handle(handle))?;
         let mut p = rsp.parameters();
         let read = ReadPublic {
-            public: Tpm2b::<Public<'_>>::unmarshal(&mut p)?.0,
-            name: Name::unmarshal(&mut p)?,
-            qualified_name: Name::unmarshal(&mut p)?,
+            public: Tpm2b::<Public<'_>>::decode(&mut p).0,
+            name: Name::decode(&mut p),
+            qualified_name: Name::decode(&mut p),
         };
         p.finish()?;
         Ok(read)

@@ -160,9 +160,9 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         let rsp = self.execute(CommandCode::PCR_READ, 0, |c| c.param(selection))?;
         let mut p = rsp.parameters();
         let read = PcrRead {
-            update_counter: p.u32()?,
-            selection: PcrSelectionList::unmarshal(&mut p)?,
-            digests: DigestList::unmarshal(&mut p)?,
+            update_counter: p.u32(),
+            selection: PcrSelectionList::decode(&mut p),
+            digests: DigestList::decode(&mut p),
         };
         p.finish()?;
         Ok(read)

@@ -58,8 +58,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn get_test_result(&mut self) -> Result<TestResult<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::GET_TEST_RESULT, 0, |c| c)?;
         let mut p = rsp.parameters();
-        let data = MaxBuffer::unmarshal(&mut p)?;
-        let result = ResponseCode(p.u32()?);
+        let data = MaxBuffer::decode(&mut p);
+        let result = ResponseCode(p.u32());
         p.finish()?;
         Ok(TestResult { data, result })
     }
@@ -68,7 +68,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     pub fn get_random(&mut self, count: u16) -> Result<Digest<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::GET_RANDOM, 0, |c| c.param(&count))?;
         let mut p = rsp.parameters();
-        let bytes = Digest::unmarshal(&mut p)?;
+        let bytes = Digest::decode(&mut p);
         p.finish()?;
         Ok(bytes)
     }

@@ -186,7 +186,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
             .tpm
             .execute(CommandCode::POLICY_GET_DIGEST, 0, |c| c.handle(session))?;
         let mut p = rsp.parameters();
-        let digest = Digest::unmarshal(&mut p)?;
+        let digest = Digest::decode(&mut p);
         p.finish()?;
         let mut out = [0u8; 32];
         for (d, s) in out.iter_mut().zip(digest.as_bytes()) {
