@@ -6,7 +6,7 @@ use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
 use tpm2_cmds::ek::RSA_2048_TEMPLATE;
 use tpm2_tis::{Interface, RegisterAccess, Tis};
-use tpm2_wire::{Auth, StartupType, reserved};
+use tpm2_wire::{Auth, StartupType, Transport, reserved};
 
 /// The core clock the board runs at; a board sets its own.
 pub const CORE_HZ: u32 = 64_000_000;
@@ -83,7 +83,8 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// The firmware path over `bus`: probe, the FIFO driver, Startup, DictionaryAttackLockReset,
 /// NV_ReadPublic of the EK certificate, the EK CreatePrimary. What it found, as a number a
 /// boot log can print.
-#[cfg_attr(feature = "sessions", allow(dead_code))]
+// Not every image opens a FIFO: the CRB and salted images do not.
+#[allow(dead_code)]
 pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
     let tis = match Tis::new(bus, delay, tpm2_tis::Config::default()) {
         Ok(tis) => tis,
@@ -92,7 +93,13 @@ pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
     if tis.probe().interface == Interface::Crb {
         return 3;
     }
-    let mut tpm = Tpm::new(tis, delay);
+    commands(&mut Tpm::new(tis, delay))
+}
+
+/// The commands of the firmware path, over any transport: Startup,
+/// DictionaryAttackLockReset, NV_ReadPublic of the EK certificate, the EK CreatePrimary.
+#[cfg_attr(feature = "sessions", allow(dead_code))]
+pub fn commands<T: Transport>(tpm: &mut Tpm<T, Cycles>) -> u32 {
     if tpm.startup(StartupType::CLEAR).is_err() {
         return 4;
     }

@@ -132,7 +132,7 @@ const CMD_READY_ATTEMPTS: u8 = 3;
 /// # Ok::<(), tpm2_crb::CrbError<core::convert::Infallible>>(())
 /// ```
 #[derive(Debug)]
-pub struct Crb<B, D> {
+pub struct Crb<B: RegisterAccess, D> {
     bus: B,
     delay: D,
     config: Config,
@@ -140,9 +140,20 @@ pub struct Crb<B, D> {
     layout: Layout,
     /// Keep the locality after each command.
     hold: bool,
+    /// Why the current call stopped, until the call hands it out.
+    failure: Option<CrbError<B::Error>>,
 }
 
 type Result<T, B> = core::result::Result<T, CrbError<<B as RegisterAccess>::Error>>;
+
+/// A step of the protocol stopped: why is in the driver's `failure`, where `Crb::fail` put
+/// it. A unit error keeps each step's result in registers, so that a `?` between steps costs
+/// a branch and not a copy of the error (the FIFO driver does the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stop;
+
+/// What a step of the protocol gives.
+type Step<T> = core::result::Result<T, Stop>;
 
 impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Probes the TPM, checks it has the CRB interface, and reads and validates the buffer
@@ -170,22 +181,59 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             probe,
             layout,
             hold: false,
+            failure: None,
         };
-        let found = crb.read(LOC_STS)?;
+        let opened = crb.open();
+        crb.outcome(opened)?;
+        Ok(crb)
+    }
+
+    /// Takes the locality, reads the layout in the ready state, and leaves the TPM idle and
+    /// the locality as the policy says.
+    fn open(&mut self) -> Step<()> {
+        let found = self.read(LOC_STS)?;
         let found_active = found != u32::MAX && found & loc_sts::GRANTED != 0;
         // With ACPI Start the locality registers are not the driver's to use.
-        crb.hold = crb.acpi_start() || crb.config.locality_policy.holds(found_active);
-        crb.request_locality()?;
+        self.hold = self.acpi_start() || self.config.locality_policy.holds(found_active);
+        self.take_locality()?;
         // A cancel left requested would cancel the next command. The driver clears it here
         // and after each cancel of its own, not before every command (EDK2's order).
-        let layout = crb
+        let layout = self
             .write(CTRL_CANCEL, 0)
-            .and_then(|()| crb.cmd_ready())
-            .and_then(|()| crb.read_layout());
-        let finished = crb.finish();
-        crb.layout = layout?;
-        finished?;
-        Ok(crb)
+            .and_then(|()| self.cmd_ready())
+            .and_then(|()| self.read_layout());
+        let finished = self.finish();
+        self.layout = layout?;
+        finished
+    }
+
+    /// Records why the driver stops, unless an earlier failure of the same call is kept
+    /// (the first failure is the one reported; the clean-up after it may fail too).
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, error: CrbError<B::Error>) -> Stop {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+        Stop
+    }
+
+    /// A register access's result as a step: a bus error stops the driver. Always inlined:
+    /// over memory-mapped I/O it is no code at all.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn on_bus<T>(&mut self, r: core::result::Result<T, B::Error>) -> Step<T> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.fail(CrbError::Bus(e))),
+        }
+    }
+
+    /// The result of a public call: the failure that stopped it, handed out once, so that
+    /// the driver starts the next call clean.
+    fn outcome<T>(&mut self, step: Step<T>) -> Result<T, B> {
+        // Every `Stop` comes from `fail`, which stored a failure; the fallback is not reached.
+        step.map_err(|Stop| self.failure.take().unwrap_or(CrbError::TpmFatal))
     }
 
     const fn acpi_start(&self) -> bool {
@@ -193,15 +241,15 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     }
 
     /// Runs the ACPI start function, if that is the start method.
-    fn acpi_notify(&self) -> Result<(), B> {
+    fn acpi_notify(&mut self) -> Step<()> {
         match self.config.start_method {
-            StartMethod::Acpi(start) if !start() => Err(CrbError::AcpiStartFailed),
+            StartMethod::Acpi(start) if !start() => Err(self.fail(CrbError::AcpiStartFailed)),
             _ => Ok(()),
         }
     }
 
     /// Asks the TPM to go idle, and relinquishes the locality unless it is held.
-    fn finish(&mut self) -> Result<(), B> {
+    fn finish(&mut self) -> Step<()> {
         let idle = self.go_idle();
         let released = if self.hold { Ok(()) } else { self.release() };
         idle.and(released)
@@ -216,7 +264,8 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// release, whatever the policy said.
     pub fn release_locality(&mut self) -> Result<(), B> {
         self.hold = false;
-        self.release()
+        let released = self.release();
+        self.outcome(released)
     }
 
     /// What the probe found.
@@ -239,37 +288,36 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         (self.bus, self.delay)
     }
 
-    fn read(&mut self, reg: u32) -> Result<u32, B> {
-        self.bus.read32(reg).map_err(CrbError::Bus)
+    fn read(&mut self, reg: u32) -> Step<u32> {
+        let v = self.bus.read32(reg);
+        self.on_bus(v)
     }
 
-    fn write(&mut self, reg: u32, value: u32) -> Result<(), B> {
-        self.bus.write32(reg, value).map_err(CrbError::Bus)
+    fn write(&mut self, reg: u32, value: u32) -> Step<()> {
+        let w = self.bus.write32(reg, value);
+        self.on_bus(w)
     }
 
     /// Polls register `reg` until `done` holds for its value, within `budget_us`.
-    fn wait(
-        &mut self,
-        reg: u32,
-        budget_us: u32,
-        done: impl Fn(u32) -> bool,
-    ) -> Result<Option<u32>, B> {
+    fn wait(&mut self, reg: u32, budget_us: u32, done: impl Fn(u32) -> bool) -> Step<Option<u32>> {
         let mut poller = Poller::new(
             &mut self.delay,
             self.config.poll_first_us,
             self.config.poll_max_us,
         );
         let bus = &mut self.bus;
-        poller.until(budget_us, || {
-            bus.read32(reg)
-                .map(|v| done(v).then_some(v))
-                .map_err(CrbError::Bus)
-        })
+        let found = poller.until(budget_us, || bus.read32(reg).map(|v| done(v).then_some(v)));
+        self.on_bus(found)
     }
 
     /// Requests locality 0 and waits until it is granted (TIMEOUT_A). A granted locality
     /// counts as granted.
     pub fn request_locality(&mut self) -> Result<(), B> {
+        let taken = self.take_locality();
+        self.outcome(taken)
+    }
+
+    fn take_locality(&mut self) -> Step<()> {
         // With ACPI Start only the TPM's presence is checked; otherwise LOC_STS tells both.
         let reg = if self.acpi_start() {
             LOC_STATE
@@ -277,7 +325,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             LOC_STS
         };
         match self.read(reg)? {
-            u32::MAX => Err(CrbError::NoTpm),
+            u32::MAX => Err(self.fail(CrbError::NoTpm)),
             v if self.acpi_start() || v & loc_sts::GRANTED != 0 => Ok(()),
             _ => self.request_and_wait(),
         }
@@ -285,14 +333,14 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
 
     /// Writes requestAccess and waits until the locality is granted (TIMEOUT_A): all a
     /// command needs when the driver relinquished the locality after the previous one.
-    fn request_and_wait(&mut self) -> Result<(), B> {
+    fn request_and_wait(&mut self) -> Step<()> {
         self.write(LOC_CTRL, loc_ctrl::REQUEST_ACCESS)?;
         let a = self.config.timeouts.a_us;
         let refused = match self.wait(LOC_STS, a, |v| v == u32::MAX || v & loc_sts::GRANTED != 0) {
             Ok(Some(v)) if v != u32::MAX => return Ok(()),
-            Ok(Some(_)) => CrbError::NoTpm,
-            Ok(None) => CrbError::LocalityNotGranted,
-            Err(e) => e,
+            Ok(Some(_)) => self.fail(CrbError::NoTpm),
+            Ok(None) => self.fail(CrbError::LocalityNotGranted),
+            Err(stop) => stop,
         };
         // Withdraw the request on every failure; the failure that stopped the wait is the one
         // reported.
@@ -302,7 +350,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
 
     /// Writes relinquish. Whoever requests the locality next waits for its own grant, so
     /// nothing waits for this one to take effect (EDK2 never relinquishes; Linux waits).
-    fn release(&mut self) -> Result<(), B> {
+    fn release(&mut self) -> Step<()> {
         if self.acpi_start() {
             return Ok(());
         }
@@ -312,7 +360,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Moves the TPM to the ready state: cmdReady acknowledged and tpmIdle cleared (EDK2's
     /// checks: a TPM still going idle after the previous goIdle, which nothing waited for,
     /// is ready once both hold), with a goIdle between attempts.
-    fn cmd_ready(&mut self) -> Result<(), B> {
+    fn cmd_ready(&mut self) -> Step<()> {
         if self.acpi_start() {
             return Ok(());
         }
@@ -331,19 +379,19 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             self.write(CTRL_REQ, ctrl_req::GO_IDLE)?;
             self.wait(CTRL_REQ, c, |v| v & ctrl_req::GO_IDLE == 0)?;
         }
-        Err(CrbError::Timeout(Wait::CmdReady))
+        Err(self.fail(CrbError::Timeout(Wait::CmdReady)))
     }
 
     /// Asks the TPM to go idle, without waiting for it, as EDK2 does: the next cmdReady, ours
     /// or the firmware's, waits until the TPM is ready.
-    fn go_idle(&mut self) -> Result<(), B> {
+    fn go_idle(&mut self) -> Step<()> {
         if self.acpi_start() {
             return Ok(());
         }
         self.write(CTRL_REQ, ctrl_req::GO_IDLE)
     }
 
-    fn read_layout(&mut self) -> Result<Layout, B> {
+    fn read_layout(&mut self) -> Step<Layout> {
         let cmd_size = self.read(CTRL_CMD_SIZE)?;
         let cmd =
             u64::from(self.read(CTRL_CMD_LADDR)?) | u64::from(self.read(CTRL_CMD_HADDR)?) << 32;
@@ -355,7 +403,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         let (cmd_end, rsp_end) = (cmd_offset + cmd_size, rsp_offset + rsp_size);
         let same = cmd_offset == rsp_offset && cmd_size == rsp_size;
         if !same && cmd_offset < rsp_end && rsp_offset < cmd_end {
-            return Err(CrbError::OverlappingBuffers);
+            return Err(self.fail(CrbError::OverlappingBuffers));
         }
         Ok(Layout {
             cmd_offset,
@@ -367,7 +415,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
 
     /// The bus offset of a buffer: in locality 0's data buffer in the register window (past
     /// its registers, before locality 1's), or in the buffer window.
-    fn window_offset(&self, address: u64, size: u32) -> Result<u32, B> {
+    fn window_offset(&mut self, address: u64, size: u32) -> Step<u32> {
         let registers = (
             self.config.base,
             u64::from(DATA_BUFFER),
@@ -380,31 +428,32 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             .filter(|w| w.len < BUFFER_WINDOW)
             .map(|w| (w.base, 0, w.len, BUFFER_WINDOW));
         let big_enough = usize::try_from(size).is_ok_and(|s| s >= HEADER_LEN);
-        [Some(registers), buffers]
-            .into_iter()
-            .flatten()
-            .find_map(|(base, start, len, bus_offset)| {
+        let found = [Some(registers), buffers].into_iter().flatten().find_map(
+            |(base, start, len, bus_offset)| {
                 let offset = address.checked_sub(base)?;
                 let end = offset.checked_add(u64::from(size))?;
                 let fits = offset >= start && end <= u64::from(len) && big_enough;
                 let offset = u32::try_from(offset).ok().filter(|_| fits)?;
                 Some(bus_offset | offset)
-            })
-            .ok_or(CrbError::BufferOutsideWindow { address, size })
+            },
+        );
+        found.ok_or_else(|| self.fail(CrbError::BufferOutsideWindow { address, size }))
     }
 
-    fn write_buffer(&mut self, offset: u32, bytes: &[u8]) -> Result<(), B> {
-        write_block(&mut self.bus, offset, bytes).map_err(CrbError::Bus)
+    fn write_buffer(&mut self, offset: u32, bytes: &[u8]) -> Step<()> {
+        let w = write_block(&mut self.bus, offset, bytes);
+        self.on_bus(w)
     }
 
-    fn read_buffer(&mut self, offset: u32, dst: &mut [u8]) -> Result<(), B> {
-        read_block(&mut self.bus, offset, dst).map_err(CrbError::Bus)
+    fn read_buffer(&mut self, offset: u32, dst: &mut [u8]) -> Step<()> {
+        let r = read_block(&mut self.bus, offset, dst);
+        self.on_bus(r)
     }
 
     /// Copies the command into the command buffer. Its last bytes go as one zero-padded
     /// 32-bit write where the buffer is aligned and has the room: the TPM reads
     /// commandSize bytes, so the padding is never part of the command.
-    fn write_command(&mut self, cmd: &[u8]) -> Result<(), B> {
+    fn write_command(&mut self, cmd: &[u8]) -> Step<()> {
         let offset = self.layout.cmd_offset;
         let whole = cmd.len() & !3;
         let (words, tail) = cmd.split_at_checked(whole).unwrap_or((cmd, &[]));
@@ -425,7 +474,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// on where the response overwrote the rest (one buffer for both), all of them
     /// otherwise. The host can read that buffer after the driver returns, and an authValue
     /// left there would outlive the command.
-    fn wipe_command(&mut self, len: usize, answered: usize) -> Result<(), B> {
+    fn wipe_command(&mut self, len: usize, answered: usize) -> Step<()> {
         const ZEROS: [u8; 64] = [0; 64];
         let layout = self.layout;
         let mut at = if layout.cmd_offset == layout.rsp_offset {
@@ -443,7 +492,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     }
 
     /// Runs the command in `buf[..len]` on a TPM in the ready state.
-    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Result<usize, B> {
+    fn exchange(&mut self, buf: &mut [u8], len: usize) -> Step<usize> {
         let cmd = buf.get(..len).unwrap_or_default();
         let duration_ms = command_code(cmd).map_or(120_000, self.config.command_duration_ms);
         self.write_command(cmd)?;
@@ -453,7 +502,9 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         if self.wait(CTRL_START, budget, |v| v & 1 == 0)?.is_none() {
             self.write(CTRL_CANCEL, 1)?;
             // The cancel is signalled the same way as the start; its result is the wait's.
-            let _ = self.acpi_notify();
+            if self.acpi_notify().is_err() {
+                self.failure = None;
+            }
             let b = self.config.timeouts.b_us;
             let stopped = self.wait(CTRL_START, b, |v| v & 1 == 0)?;
             self.write(CTRL_CANCEL, 0)?;
@@ -462,11 +513,11 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             } else {
                 Wait::Cancel
             };
-            return Err(CrbError::Timeout(wait));
+            return Err(self.fail(CrbError::Timeout(wait)));
         }
         // A TPM in a fatal error leaves the buffer as it was: the command, not a response.
         if self.read(CTRL_STS)? & ctrl_sts::FATAL != 0 {
-            return Err(CrbError::TpmFatal);
+            return Err(self.fail(CrbError::TpmFatal));
         }
         let layout = self.layout;
         let room = buf
@@ -475,42 +526,48 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         // Twelve bytes when they fit, so that the rest starts aligned (Linux reads eight);
         // past a 10-byte response they are the buffer's own bytes, never the TPM's.
         let first = if room >= 12 { 12 } else { HEADER_LEN };
-        let header = buf.get_mut(..first).ok_or(CrbError::ResponseTooLarge {
-            size: 10,
-            capacity: room,
-        })?;
+        let Some(header) = buf.get_mut(..first) else {
+            return Err(self.fail(CrbError::ResponseTooLarge {
+                size: 10,
+                capacity: room,
+            }));
+        };
         self.read_buffer(layout.rsp_offset, header)?;
-        let size = Header::response_size(header, room).map_err(|e| match e {
-            WireError::Tpm12Response { .. } => CrbError::Tpm12,
-            WireError::SizeMismatch { declared, actual } => CrbError::ResponseTooLarge {
-                size: declared,
-                capacity: actual,
-            },
-            other => CrbError::BadResponse(other),
-        })?;
+        let size = match Header::response_size(header, room) {
+            Ok(size) => size,
+            Err(e) => {
+                return Err(self.fail(match e {
+                    WireError::Tpm12Response { .. } => CrbError::Tpm12,
+                    WireError::SizeMismatch { declared, actual } => CrbError::ResponseTooLarge {
+                        size: declared,
+                        capacity: actual,
+                    },
+                    other => CrbError::BadResponse(other),
+                }));
+            }
+        };
         if let Some(rest) = buf.get_mut(first..size) {
             self.read_buffer(layout.rsp_offset + first as u32, rest)?;
         }
         Ok(size)
     }
-}
 
-impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
-    type Error = CrbError<B::Error>;
-
-    fn transact<'b>(&mut self, buf: &'b mut [u8], command_len: usize) -> Result<&'b [u8], B> {
+    /// One command: the locality, the ready state, the exchange, the command wiped from the
+    /// TPM's buffer, and the TPM left idle and the locality as the policy says, on every path
+    /// (the first failure wins).
+    fn run(&mut self, buf: &mut [u8], command_len: usize) -> Step<usize> {
         let max = self.layout.cmd_size;
         let fits = usize::try_from(max).is_ok_and(|max| command_len <= max);
         if command_len < HEADER_LEN || command_len > buf.len() || !fits {
-            return Err(CrbError::CommandTooLarge {
+            return Err(self.fail(CrbError::CommandTooLarge {
                 len: command_len,
                 max,
-            });
+            }));
         }
         // A held locality is checked; one the driver relinquished after the previous command
         // (as the policy says, and never with the ACPI Start method) is simply requested.
         if self.hold {
-            self.request_locality()?;
+            self.take_locality()?;
         } else {
             self.request_and_wait()?;
         }
@@ -519,13 +576,23 @@ impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
         // locality as the policy says, on every path. The first error wins.
         let result = self.cmd_ready().and_then(|()| {
             let result = self.exchange(buf, command_len);
-            let answered = result.as_ref().map_or(0, |&size| size);
+            let answered = result.unwrap_or(0);
             let wiped = self.wipe_command(command_len, answered);
             result.and_then(|size| wiped.map(|()| size))
         });
         let finished = self.finish();
         let size = result?;
         finished?;
+        Ok(size)
+    }
+}
+
+impl<B: RegisterAccess, D: DelayNs> Transport for Crb<B, D> {
+    type Error = CrbError<B::Error>;
+
+    fn transact<'b>(&mut self, buf: &'b mut [u8], command_len: usize) -> Result<&'b [u8], B> {
+        let size = self.run(buf, command_len);
+        let size = self.outcome(size)?;
         buf.get(..size).ok_or(CrbError::ResponseTooLarge {
             size: 0,
             capacity: size,

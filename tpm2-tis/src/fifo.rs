@@ -193,9 +193,15 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         Stop
     }
 
-    /// A register access's result as a step: a bus error stops the driver.
+    /// A register access's result as a step: a bus error stops the driver. Always inlined:
+    /// over memory-mapped I/O it is no code at all.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn on_bus<T>(&mut self, r: core::result::Result<T, B::Error>) -> Step<T> {
-        r.map_err(|e| self.fail(TisError::Bus(e)))
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.fail(TisError::Bus(e))),
+        }
     }
 
     /// Whether the failure of the step that just stopped is one `recoverable` accepts; if

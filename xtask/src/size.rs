@@ -17,6 +17,11 @@ pub(crate) const TEXT_BUDGET: u64 = 12 * 1024;
 /// Name, bus, and whether the image links with the undefined panic handler.
 const IMAGES: &[(&str, &str, bool)] = &[
     ("tpm2-firmware", "MMIO at 0xFED40000", true),
+    (
+        "tpm2-firmware-crb",
+        "MMIO at 0xFED40000, CRB interface",
+        true,
+    ),
     ("tpm2-firmware-spi", "SPI (SpiBus + chip-select pin)", true),
     ("tpm2-firmware-i2c", "I2C (TCG I2C interface)", true),
     (
@@ -392,6 +397,7 @@ pub(crate) fn stack_report() -> Result<(), String> {
     // Each image in its own build, so that the plain one is measured without the feature.
     for (image, features) in [
         ("tpm2-firmware", None),
+        ("tpm2-firmware-crb", None),
         ("tpm2-firmware-salted", Some("sessions")),
     ] {
         let dir = root.join("firmware/target/stack").join(image);
