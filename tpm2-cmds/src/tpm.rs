@@ -49,10 +49,21 @@ fn retry_warning(rc: ResponseCode) -> bool {
     )
 }
 
-/// Overwrites secrets so that the write is not optimised away.
+/// Overwrites secrets so that the write is not optimised away. Out of line, so that every
+/// wipe, of a whole buffer or of a part, clears through one routine (measured: a second,
+/// word-aligned clear routine was linked for the whole buffer, 174 B of flash).
+#[inline(never)]
 pub(crate) fn wipe(bytes: &mut [u8]) {
     bytes.fill(0);
     core::hint::black_box(&*bytes);
+}
+
+/// A zeroed buffer, made out of line: its return slot is only byte-aligned, so the clear
+/// goes through the same routine as every wipe (measured: inlined, a word-aligned clear
+/// routine was linked for it alone, 174 B of flash).
+#[inline(never)]
+fn zeroed<const N: usize>() -> [u8; N] {
+    [0; N]
 }
 
 /// Wipes the command bytes the response did not overwrite (from `rsp_len` on) in the
@@ -113,7 +124,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
             nv_buffer_max: None,
             #[cfg(feature = "sessions")]
             sessions: heapless::Vec::new(),
-            buf: [0; N],
+            buf: zeroed(),
         }
     }
 

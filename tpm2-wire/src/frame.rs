@@ -89,12 +89,10 @@ impl<'a> CommandWriter<'a> {
     pub fn new(buf: &'a mut [u8], code: CommandCode) -> Self {
         // The header in one check; `finish` fills in the tag and the size. The writer is
         // made after, as a value, so that nothing copies it into the command writer.
-        let w = match buf.get_mut(..HEADER_LEN) {
+        let w = match buf.first_chunk_mut::<HEADER_LEN>() {
             Some(header) => {
-                let code = code.0.to_be_bytes();
-                for (d, s) in header.iter_mut().zip([0; 6].into_iter().chain(code)) {
-                    *d = s;
-                }
+                let [c0, c1, c2, c3] = code.0.to_be_bytes();
+                *header = [0, 0, 0, 0, 0, 0, c0, c1, c2, c3];
                 Writer::after(buf, HEADER_LEN)
             }
             None => Writer::full_at_start(buf, HEADER_LEN),

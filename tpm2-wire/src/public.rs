@@ -53,10 +53,6 @@ impl Marshal for SymDefObject {
 }
 
 impl Unmarshal<'_> for SymDefObject {
-    // Measured: inlined into the public-area decoder, the EK decode takes 10 % less time and
-    // the firmware image 124 bytes less flash (`cargo xtask bench`, `cargo xtask size`).
-    #[allow(clippy::inline_always)]
-    #[inline(always)]
     fn decode(r: &mut Reader<'_>) -> Self {
         let algorithm = AlgId::decode(r);
         if algorithm == AlgId::NULL {
@@ -160,9 +156,6 @@ impl Scheme {
         }
     }
 
-    // Inlined for the same measured reasons as `SymDefObject::decode`.
-    #[allow(clippy::inline_always)]
-    #[inline(always)]
     pub(crate) fn decode_as(union: SchemeUnion, r: &mut Reader<'_>) -> Self {
         let offset = r.offset();
         let scheme = AlgId::decode(r);
