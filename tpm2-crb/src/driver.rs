@@ -2,6 +2,7 @@
 //! response copy, goIdle, relinquish.
 
 use embedded_hal::delay::DelayNs;
+use tpm2_tis::step::{FirstFailure, Step, Stop};
 use tpm2_tis::timing::{Poller, Timeouts, command_code, command_duration_ms};
 use tpm2_tis::{
     Interface, LocalityPolicy, Probe, RegisterAccess, TisError, probe, read_block, write_block,
@@ -141,19 +142,10 @@ pub struct Crb<B: RegisterAccess, D> {
     /// Keep the locality after each command.
     hold: bool,
     /// Why the current call stopped, until the call hands it out.
-    failure: Option<CrbError<B::Error>>,
+    failure: FirstFailure<CrbError<B::Error>>,
 }
 
 type Result<T, B> = core::result::Result<T, CrbError<<B as RegisterAccess>::Error>>;
-
-/// A step of the protocol stopped: why is in the driver's `failure`, where `Crb::fail` put
-/// it. A unit error keeps each step's result in registers, so that a `?` between steps costs
-/// a branch and not a copy of the error (the FIFO driver does the same).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stop;
-
-/// What a step of the protocol gives.
-type Step<T> = core::result::Result<T, Stop>;
 
 impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Probes the TPM, checks it has the CRB interface, and reads and validates the buffer
@@ -181,7 +173,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             probe,
             layout,
             hold: false,
-            failure: None,
+            failure: FirstFailure::new(),
         };
         let opened = crb.open();
         crb.outcome(opened)?;
@@ -207,33 +199,22 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         finished
     }
 
-    /// Records why the driver stops, unless an earlier failure of the same call is kept
-    /// (the first failure is the one reported; the clean-up after it may fail too).
-    #[cold]
-    #[inline(never)]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn fail(&mut self, error: CrbError<B::Error>) -> Stop {
-        if self.failure.is_none() {
-            self.failure = Some(error);
-        }
-        Stop
+        self.failure.fail(error)
     }
 
-    /// A register access's result as a step: a bus error stops the driver. Always inlined:
-    /// over memory-mapped I/O it is no code at all.
+    /// A register access's result as a step: a bus error stops the driver.
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn on_bus<T>(&mut self, r: core::result::Result<T, B::Error>) -> Step<T> {
-        match r {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.fail(CrbError::Bus(e))),
-        }
+        self.failure.check(r, CrbError::Bus)
     }
 
-    /// The result of a public call: the failure that stopped it, handed out once, so that
-    /// the driver starts the next call clean.
+    /// The result of a public call: the failure that stopped it, handed out once.
     fn outcome<T>(&mut self, step: Step<T>) -> Result<T, B> {
-        // Every `Stop` comes from `fail`, which stored a failure; the fallback is not reached.
-        step.map_err(|Stop| self.failure.take().unwrap_or(CrbError::TpmFatal))
+        self.failure.outcome(step, || CrbError::TpmFatal)
     }
 
     const fn acpi_start(&self) -> bool {
@@ -503,7 +484,8 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             self.write(CTRL_CANCEL, 1)?;
             // The cancel is signalled the same way as the start; its result is the wait's.
             if self.acpi_notify().is_err() {
-                self.failure = None;
+                self.failure
+                    .recover(|e| matches!(e, CrbError::AcpiStartFailed));
             }
             let b = self.config.timeouts.b_us;
             let stopped = self.wait(CTRL_START, b, |v| v & 1 == 0)?;

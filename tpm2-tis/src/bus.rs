@@ -12,7 +12,8 @@ use core::fmt::Debug;
 /// Implemented by [`Mmio`](crate::Mmio) for memory-mapped hardware, by the QEMU qtest bus in
 /// the tests, and by anything else that can reach the registers (an SPI or I2C TIS bridge).
 pub trait RegisterAccess {
-    /// The bus's error; [`Infallible`](core::convert::Infallible) for memory-mapped I/O.
+    /// The bus's error: [`MmioError`](crate::MmioError) for memory-mapped I/O (an access outside
+    /// the window or misaligned), the transfer's error for a serial bus.
     type Error: Debug;
 
     /// Reads one byte.

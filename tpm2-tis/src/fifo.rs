@@ -7,6 +7,7 @@ use tpm2_wire::{CommandCode, HEADER_LEN, Header, Transport, WireError};
 use crate::interface::{Family, FamilySource, Interface, Probe, probe};
 use crate::locality::LocalityPolicy;
 use crate::regs::{Locality, fifo};
+use crate::step::{FirstFailure, Step, Stop};
 use crate::timing::{Poller, Timeouts, command_duration_ms};
 use crate::{RegisterAccess, TisError, Wait};
 
@@ -71,7 +72,7 @@ pub struct Tis<B: RegisterAccess, D> {
     /// Keep the locality after each command.
     hold: bool,
     /// Why the current call stopped, until the call hands it out.
-    failure: Option<TisError<B::Error>>,
+    failure: FirstFailure<TisError<B::Error>>,
 }
 
 /// TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM_PT_TOTAL_COMMANDS, 1): the read-only
@@ -127,15 +128,6 @@ impl Until {
 
 type Result<T, B> = core::result::Result<T, TisError<<B as RegisterAccess>::Error>>;
 
-/// A step of the protocol stopped: why is in the driver's `failure`, where [`Tis::fail`]
-/// put it. A unit error keeps each step's result in registers, so that a `?` between steps
-/// costs a branch and not a copy of the error; the public calls hand the error out once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stop;
-
-/// What a step of the protocol gives.
-type Step<T> = core::result::Result<T, Stop>;
-
 impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// Probes the TPM, checks that it is a TPM 2.0 with a FIFO or TIS 1.3 interface, and
     /// returns the driver.
@@ -160,7 +152,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             probe,
             wide,
             hold: false,
-            failure: None,
+            failure: FirstFailure::new(),
         };
         let opened = tis.open();
         tis.outcome(opened)?;
@@ -182,43 +174,22 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         released
     }
 
-    /// Records why the driver stops, unless an earlier failure of the same call is kept
-    /// (the first failure is the one reported; the clean-up after it may fail too).
-    #[cold]
-    #[inline(never)]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn fail(&mut self, error: TisError<B::Error>) -> Stop {
-        if self.failure.is_none() {
-            self.failure = Some(error);
-        }
-        Stop
+        self.failure.fail(error)
     }
 
-    /// A register access's result as a step: a bus error stops the driver. Always inlined:
-    /// over memory-mapped I/O it is no code at all.
+    /// A register access's result as a step: a bus error stops the driver.
     #[allow(clippy::inline_always)]
     #[inline(always)]
     fn on_bus<T>(&mut self, r: core::result::Result<T, B::Error>) -> Step<T> {
-        match r {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.fail(TisError::Bus(e))),
-        }
+        self.failure.check(r, TisError::Bus)
     }
 
-    /// Whether the failure of the step that just stopped is one `recoverable` accepts; if
-    /// so it is forgotten, for the caller to recover from.
-    fn recover(&mut self, recoverable: impl Fn(&TisError<B::Error>) -> bool) -> bool {
-        let yes = self.failure.as_ref().is_some_and(recoverable);
-        if yes {
-            self.failure = None;
-        }
-        yes
-    }
-
-    /// The result of a public call: the failure that stopped it, handed out once, so that
-    /// the driver starts the next call clean.
+    /// The result of a public call: the failure that stopped it, handed out once.
     fn outcome<T>(&mut self, step: Step<T>) -> Result<T, B> {
-        // Every `Stop` comes from `fail`, which stored a failure; the fallback is not reached.
-        step.map_err(|Stop| self.failure.take().unwrap_or(TisError::ResponseTransfer))
+        self.failure.outcome(step, || TisError::ResponseTransfer)
     }
 
     /// STS.tpmFamily, or the response tag of a TPM 2.0 command where those bits read 00.
@@ -233,7 +204,11 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         // purpose", as Linux says): a TPM 1.2 answers with tag 0x00C4, which is `Tpm12`.
         match self.exchange(&mut buf, FAMILY_PROBE.len()) {
             Ok(_) => Ok(FamilySource::ResponseTag),
-            Err(_) if self.recover(|e| matches!(e, TisError::ResponseTooLarge { .. })) => {
+            Err(_)
+                if self
+                    .failure
+                    .recover(|e| matches!(e, TisError::ResponseTooLarge { .. })) =>
+            {
                 Ok(FamilySource::ResponseTag)
             }
             Err(stop) => Err(stop),
@@ -594,7 +569,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
                 Ok(()) => break,
                 Err(_)
                     if attempt < self.config.retries
-                        && self.recover(|e| {
+                        && self.failure.recover(|e| {
                             matches!(
                                 e,
                                 TisError::ExpectMismatch { .. } | TisError::Timeout(Wait::StsValid)
@@ -613,7 +588,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let mut status = match self.wait_sts(Wait::CommandCompletion, budget, Until::all(RESPONSE))
         {
             Ok(status) => status,
-            Err(_) if self.recover(|e| matches!(e, TisError::Timeout(_))) => {
+            Err(_) if self.failure.recover(|e| matches!(e, TisError::Timeout(_))) => {
                 // The command overran: stop it, then report the wait that expired (or the
                 // failure of the cancel itself).
                 self.cancel()?;
@@ -627,7 +602,9 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
                 Ok(size) => return Ok(size),
                 Err(_)
                     if attempt < self.config.retries
-                        && self.recover(|e| matches!(e, TisError::ResponseTransfer)) =>
+                        && self
+                            .failure
+                            .recover(|e| matches!(e, TisError::ResponseTransfer)) =>
                 {
                     attempt += 1;
                     self.write_sts(sts::RESPONSE_RETRY)?;

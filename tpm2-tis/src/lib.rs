@@ -63,6 +63,7 @@ mod locality;
 mod mmio;
 pub mod regs;
 pub mod spi;
+pub mod step;
 pub mod timing;
 
 pub use bus::{RegisterAccess, read_block, write_block};
