@@ -78,9 +78,16 @@ mod tests {
         let mut f = FirstFailure::new();
         let stop = f.fail("timeout");
         f.fail("clean-up failed");
-        assert!(!f.recover(|e| *e == "clean-up failed"), "not the kept failure");
+        assert!(
+            !f.recover(|e| *e == "clean-up failed"),
+            "not the kept failure"
+        );
         assert_eq!(f.outcome::<()>(Err(stop), || "lost"), Err("timeout"));
-        assert_eq!(f.outcome(Ok(7), || "lost"), Ok(7), "the next call starts clean");
+        assert_eq!(
+            f.outcome(Ok(7), || "lost"),
+            Ok(7),
+            "the next call starts clean"
+        );
         let stop = f.fail("expect");
         assert!(f.recover(|e| *e == "expect"));
         assert_eq!(f.outcome::<()>(Err(stop), || "lost"), Err("lost"));

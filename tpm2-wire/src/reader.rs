@@ -191,13 +191,27 @@ impl<'a> Reader<'a> {
     /// this reader limited to `size` bytes. Bytes `body` leaves are
     /// [`WireError::TrailingBytes`]; reading past them fails as reading past the end does.
     pub fn sized<T>(&mut self, body: impl FnOnce(&mut Self) -> T) -> T {
+        let tail = self.enter_sized();
+        let value = body(self);
+        self.leave_sized(tail);
+        value
+    }
+
+    /// Reads a `u16` size and limits the reader to that many bytes; what follows them.
+    /// Apart from [`Reader::sized`], so that one body serves every sized structure.
+    fn enter_sized(&mut self) -> &'a [u8] {
         let size = usize::from(self.u16());
         let (inner, tail) = self.rest.split_at_checked(size).unwrap_or_default();
         if inner.len() < size {
             self.truncated(size);
         }
         self.rest = inner;
-        let value = body(self);
+        tail
+    }
+
+    /// Ends a sized structure: bytes left in it are refused, and reading goes on at `tail`
+    /// unless a read failed.
+    fn leave_sized(&mut self, tail: &'a [u8]) {
         if !self.rest.is_empty() {
             let (offset, count) = (self.offset, self.rest.len());
             self.fail(WireError::TrailingBytes { offset, count });
@@ -205,7 +219,6 @@ impl<'a> Reader<'a> {
         if self.error.is_none() {
             self.rest = tail;
         }
-        value
     }
 
     /// Reads a list count (`u32`), at most `max` (0 if it is more).

@@ -201,6 +201,12 @@ impl<'a> Writer<'a> {
         let at = self.pos;
         self.u16(0);
         body(self);
+        self.end_sized(at);
+    }
+
+    /// Fills in the size of the structure written after the `u16` at `at`. Apart from
+    /// [`Writer::sized`], so that one body serves every sized structure.
+    fn end_sized(&mut self, at: usize) {
         let len = self.pos.saturating_sub(at).saturating_sub(2);
         match u16::try_from(len) {
             Ok(len) => self.patch(at, &len.to_be_bytes()),
