@@ -108,7 +108,6 @@ pub const SHORT: Timeouts = Timeouts {
     a_us: 1_000,
     b_us: 1_000,
     c_us: 1_000,
-    d_us: 1_000,
 };
 
 /// Every command may take a millisecond.

@@ -1,11 +1,13 @@
-//! Deadlines: the PTP TIMEOUT_A..D and per-command durations, and the bounded poller both
+//! Deadlines: the PTP TIMEOUT_A..C and per-command durations, and the bounded poller both
 //! drivers wait with.
 
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::CommandCode;
 
 /// The interface timeouts, in microseconds (TCG PC Client PTP, with Linux's 4 s TIMEOUT_B for
-/// Infineon chips that take up to 2.25 s).
+/// Infineon chips that take up to 2.25 s). The PTP's TIMEOUT_D has no field: no wait of these
+/// drivers uses it (dataAvail after a responseRetry waits TIMEOUT_C, as every STS wait that
+/// follows a transfer does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Timeouts {
@@ -15,8 +17,6 @@ pub struct Timeouts {
     pub b_us: u32,
     /// TIMEOUT_C: stsValid, CRB register handshakes (200 ms).
     pub c_us: u32,
-    /// TIMEOUT_D: short waits such as dataAvail after stsValid (30 ms).
-    pub d_us: u32,
 }
 
 impl Timeouts {
@@ -25,7 +25,6 @@ impl Timeouts {
         a_us: 750_000,
         b_us: 4_000_000,
         c_us: 200_000,
-        d_us: 30_000,
     };
 }
 
