@@ -148,6 +148,26 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     /// Builds a command with `build`, sends it (again, under the retry policy, while the TPM
     /// answers a transient warning), checks the response code, and returns the parsed frame
     /// of a response with `response_handles` handles.
+    ///
+    /// `build` writes handles, the authorization area and parameters, in that order; a write
+    /// that does not fit, or one out of order, is kept by the writer and returned here as
+    /// [`Error::Wire`] before anything is sent. A command this crate has no method for is
+    /// one call:
+    ///
+    /// ```
+    /// # use tpm2_cmds::{Error, Tpm, Transport};
+    /// # use tpm2_cmds::wire::{CommandCode, Digest, Unmarshal};
+    /// # fn random<T: Transport, D: embedded_hal::delay::DelayNs>(
+    /// #     tpm: &mut Tpm<T, D>,
+    /// # ) -> Result<(), Error<T::Error>> {
+    /// // TPM2_GetRandom(16).
+    /// let rsp = tpm.execute(CommandCode::GET_RANDOM, 0, |c| c.param(&16u16))?;
+    /// let mut p = rsp.parameters();
+    /// let random = Digest::decode(&mut p);
+    /// p.finish()?; // every read checked once, before the value is used
+    /// assert!(random.len() <= 16);
+    /// # Ok(()) }
+    /// ```
     pub fn execute(
         &mut self,
         code: CommandCode,
