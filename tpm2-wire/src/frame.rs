@@ -224,7 +224,8 @@ impl<'a> CommandWriter<'a> {
 
     /// Fills in the tag (TPM_ST_SESSIONS if an authorization area was written) and
     /// `commandSize`, and returns the frame's length, or the first write that failed. The
-    /// frame is then complete: a later write is refused as one past the buffer's end.
+    /// frame is then complete: a later write is refused as out of order
+    /// ([`WireError::OutOfOrder`]).
     ///
     /// It borrows the writer rather than consuming it, so that the writer is not copied
     /// to be finished (measured: a 60-byte copy, and `memcpy` linked for it).

@@ -11,8 +11,9 @@ use crate::WireError;
 /// decode returns are placeholders that [`Unmarshal::unmarshal`](crate::Unmarshal::unmarshal)
 /// and [`Unmarshal::from_bytes`](crate::Unmarshal::from_bytes) never hand out.
 ///
-/// Errors report offsets relative to the frame the reader was made for: a sub-reader made by
-/// [`Reader::sized`] keeps counting from its parent's position. Nothing here can panic.
+/// Errors report offsets relative to the frame the reader was made for ([`Reader::at`] says
+/// where its bytes start in it); a structure read with [`Reader::sized`] is read in place, so
+/// its offsets are the frame's too. Nothing here can panic.
 ///
 /// ```
 /// # use tpm2_wire::{Reader, WireError};

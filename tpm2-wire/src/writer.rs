@@ -26,7 +26,7 @@ use crate::WireError;
 pub struct Writer<'a> {
     buf: &'a mut [u8],
     pos: usize,
-    /// Where writes must end: the buffer's length, or 0 once a write failed.
+    /// Where writes must end: the buffer's length, or 0 once a write failed or writing ended.
     limit: usize,
     error: Option<WireError>,
 }
@@ -116,7 +116,7 @@ impl<'a> Writer<'a> {
         self.limit = 0;
     }
 
-    /// Ends writing without an error: a later write is refused as one past the end.
+    /// Ends writing without an error: a later write is refused as out of order.
     pub(crate) const fn end(&mut self) {
         self.limit = 0;
     }
