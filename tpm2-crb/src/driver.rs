@@ -223,10 +223,16 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
 
     /// Runs the ACPI start function, if that is the start method.
     fn acpi_notify(&mut self) -> Step<()> {
-        match self.config.start_method {
-            StartMethod::Acpi(start) if !start() => Err(self.fail(CrbError::AcpiStartFailed)),
-            _ => Ok(()),
+        if self.signal_start() {
+            Ok(())
+        } else {
+            Err(self.fail(CrbError::AcpiStartFailed))
         }
+    }
+
+    /// Runs the ACPI start function, if that is the start method: whether it succeeded.
+    fn signal_start(&self) -> bool {
+        !matches!(self.config.start_method, StartMethod::Acpi(start) if !start())
     }
 
     /// Asks the TPM to go idle, and relinquishes the locality unless it is held.
@@ -483,10 +489,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         if self.wait(CTRL_START, budget, |v| v & 1 == 0)?.is_none() {
             self.write(CTRL_CANCEL, 1)?;
             // The cancel is signalled the same way as the start; its result is the wait's.
-            if self.acpi_notify().is_err() {
-                self.failure
-                    .recover(|e| matches!(e, CrbError::AcpiStartFailed));
-            }
+            let _ = self.signal_start();
             let b = self.config.timeouts.b_us;
             let stopped = self.wait(CTRL_START, b, |v| v & 1 == 0)?;
             self.write(CTRL_CANCEL, 0)?;

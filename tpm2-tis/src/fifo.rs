@@ -87,6 +87,12 @@ const RESPONSE: u32 = sts::VALID | sts::DATA_AVAIL;
 /// STS.burstCount, bits 23:8.
 const BURST_COUNT: u32 = 0xFFFF << sts::BURST_COUNT_SHIFT;
 
+/// Whether an ACCESS value shows the locality active and valid, with no request pending.
+const fn granted(a: u8) -> bool {
+    const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
+    a & (GRANTED | access::REQUEST_USE) == GRANTED
+}
+
 /// What ends a wait on STS: every bit of `all` set and, if `any` is not 0, one of its bits;
 /// or a bit of `cleared` gone clear.
 #[derive(Clone, Copy)]
@@ -162,9 +168,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// Takes the locality, decides the family, and leaves the TPM as the policy says.
     fn open(&mut self) -> Step<()> {
         let found = self.read_access()?;
-        let found_active = found != u8::MAX
-            && found & (access::ACTIVE_LOCALITY | access::VALID | access::REQUEST_USE)
-                == access::ACTIVE_LOCALITY | access::VALID;
+        let found_active = found != u8::MAX && granted(found);
         self.hold = self.config.locality_policy.holds(found_active);
         self.take_locality()?;
         let family = self.decide_family();
@@ -278,14 +282,12 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     }
 
     fn take_locality(&mut self) -> Step<()> {
-        const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
-        const MASK: u8 = GRANTED | access::REQUEST_USE;
         let reg = self.access_reg();
         let a = self.read_access()?;
         if a == u8::MAX {
             return Err(self.fail(TisError::NoTpm));
         }
-        if a & MASK == GRANTED {
+        if granted(a) {
             return self.clear_been_seized(a);
         }
         let budget = self.config.timeouts.a_us;
@@ -305,8 +307,6 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// Writes requestUse and waits until the locality is granted (TIMEOUT_A): all a command
     /// needs when the driver gave the locality back after the previous one.
     fn request_and_wait(&mut self) -> Step<()> {
-        const GRANTED: u8 = access::ACTIVE_LOCALITY | access::VALID;
-        const MASK: u8 = GRANTED | access::REQUEST_USE;
         let reg = self.access_reg();
         let locality = self.config.locality.number();
         let budget = self.config.timeouts.a_us;
@@ -314,7 +314,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let (bus, mut poller) = self.split();
         let granted = poller.until(budget, || {
             bus.read8(reg)
-                .map(|a| (a == u8::MAX || a & MASK == GRANTED).then_some(a))
+                .map(|a| (a == u8::MAX || granted(a)).then_some(a))
         });
         let refused = match granted {
             Ok(Some(a)) if a != u8::MAX => return self.clear_been_seized(a),
