@@ -86,9 +86,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 // Not every image opens a FIFO: the CRB and salted images do not.
 #[allow(dead_code)]
 pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
-    let tis = match Tis::new(bus, delay, tpm2_tis::Config::default()) {
-        Ok(tis) => tis,
-        Err(_) => return 2,
+    let mut slot = None;
+    let Ok(tis) = Tis::new_in(&mut slot, bus, delay, tpm2_tis::Config::default()) else {
+        return 2;
     };
     if tis.probe().interface == Interface::Crb {
         return 3;

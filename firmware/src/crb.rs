@@ -18,7 +18,8 @@ pub extern "C" fn _start() -> ! {
             return 1;
         };
         let delay = Cycles::start(CORE_HZ);
-        match Crb::new(mmio, delay, Config::default()) {
+        let mut slot = None;
+        match Crb::new_in(&mut slot, mmio, delay, Config::default()) {
             Ok(crb) => common::commands(&mut Tpm::new(crb, delay)),
             Err(_) => 2,
         }

@@ -51,9 +51,9 @@ impl rand_core::TryCryptoRng for BoardRng {}
 /// The same opening as `common::firmware_path`, written out: a shared function returning the
 /// started client moves its 4 KiB buffer, which costs the plain image 394 bytes of flash.
 fn salted_path(mmio: Mmio, delay: Cycles) -> u32 {
-    let tis = match Tis::new(mmio, delay, tpm2_tis::Config::default()) {
-        Ok(tis) => tis,
-        Err(_) => return 2,
+    let mut slot = None;
+    let Ok(tis) = Tis::new_in(&mut slot, mmio, delay, tpm2_tis::Config::default()) else {
+        return 2;
     };
     if tis.probe().interface == Interface::Crb {
         return 3;

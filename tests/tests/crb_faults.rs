@@ -322,3 +322,39 @@ fn no_byte_of_a_command_outlives_it_in_the_buffer_on_success_or_failure() {
         );
     }
 }
+
+#[test]
+fn new_in_builds_the_driver_in_the_slot_and_empties_it_when_opening_fails() {
+    // Opening fails after the driver was placed in the slot: the slot is emptied, the
+    // locality released, and the failure reported.
+    let mut model = FaultCrb::new(CrbFault::CmdReadyNeverAcknowledged);
+    let mut slot = None;
+    let opened = Crb::new_in(
+        &mut slot,
+        &mut model,
+        VirtualClock::default(),
+        Config::default(),
+    );
+    assert_eq!(opened.map(drop), Err(CrbError::Timeout(Wait::CmdReady)));
+    assert!(
+        slot.is_none(),
+        "a driver that failed to open was left in the slot"
+    );
+    assert!(model.released());
+
+    // A working TPM: the driver returned is the one in the slot, and it carries a command.
+    let mut model = FaultCrb::new(CrbFault::None);
+    let mut slot = None;
+    let crb = Crb::new_in(
+        &mut slot,
+        &mut model,
+        VirtualClock::default(),
+        Config::default(),
+    )
+    .expect("opens");
+    let mut buf = [0u8; 4096];
+    let len = get_random(&mut buf);
+    let response = crb.transact(&mut buf, len).map(<[u8]>::to_vec);
+    assert!(slot.is_some());
+    assert_eq!(response, Ok(model.response.clone()));
+}

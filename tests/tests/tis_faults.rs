@@ -391,3 +391,42 @@ fn a_command_whose_size_field_is_not_its_length_is_refused_unsent() {
         );
     }
 }
+
+#[test]
+fn new_in_builds_the_driver_in_the_slot_and_empties_it_when_opening_fails() {
+    // Opening fails after the driver was placed in the slot: the slot is emptied, the
+    // locality released, and the failure reported.
+    let mut model = FaultTis::new(TisFault::LocalityNeverGranted);
+    let mut slot = None;
+    let opened = Tis::new_in(
+        &mut slot,
+        &mut model,
+        VirtualClock::default(),
+        Config::default(),
+    );
+    assert_eq!(
+        opened.map(drop),
+        Err(TisError::LocalityNotGranted { locality: 0 })
+    );
+    assert!(
+        slot.is_none(),
+        "a driver that failed to open was left in the slot"
+    );
+    assert!(model.released(0));
+
+    // A working TPM: the driver returned is the one in the slot, and it carries a command.
+    let mut model = FaultTis::new(TisFault::None);
+    let mut slot = None;
+    let tis = Tis::new_in(
+        &mut slot,
+        &mut model,
+        VirtualClock::default(),
+        Config::default(),
+    )
+    .expect("opens");
+    let mut buf = [0u8; 4096];
+    let len = get_random(&mut buf);
+    let response = tpm2_wire::Transport::transact(tis, &mut buf, len).map(<[u8]>::to_vec);
+    assert!(slot.is_some());
+    assert_eq!(response, Ok(model.response.clone()));
+}

@@ -151,7 +151,32 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// Probes the TPM, checks it has the CRB interface, and reads and validates the buffer
     /// layout it advertises (under the locality and in the ready state, since some firmware
     /// TPMs do not retain those registers otherwise).
-    pub fn new(mut bus: B, delay: D, config: Config) -> Result<Self, B> {
+    pub fn new(bus: B, delay: D, config: Config) -> Result<Self, B> {
+        let mut slot = None;
+        Self::new_in(&mut slot, bus, delay, config)?;
+        // `new_in` leaves the driver in the slot whenever it succeeds.
+        slot.ok_or(CrbError::NotCrb)
+    }
+
+    /// As [`Crb::new`], building the driver in `slot` and returning it there: the driver is
+    /// never moved. Under opt-level "z" a move of the driver is a call to `memcpy`, which
+    /// links about 740 B of compiler_builtins into an image that has no other use for it.
+    /// On failure `slot` is left `None`.
+    ///
+    /// ```no_run
+    /// # fn open(bus: tpm2_tis::Mmio, delay: impl embedded_hal::delay::DelayNs) -> Result<(), tpm2_crb::CrbError<tpm2_tis::MmioError>> {
+    /// let mut slot = None;
+    /// let crb = tpm2_crb::Crb::new_in(&mut slot, bus, delay, tpm2_crb::Config::default())?;
+    /// println!("{:?}", crb.probe().interface);
+    /// # Ok(()) }
+    /// ```
+    pub fn new_in(
+        slot: &mut Option<Self>,
+        mut bus: B,
+        delay: D,
+        config: Config,
+    ) -> Result<&mut Self, B> {
+        *slot = None;
         let probe = probe(&mut bus).map_err(|e| match e {
             TisError::Bus(e) => CrbError::Bus(e),
             TisError::NoTpm => CrbError::NoTpm,
@@ -166,7 +191,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             rsp_offset: DATA_BUFFER,
             rsp_size: 0,
         };
-        let mut crb = Self {
+        let crb = slot.insert(Self {
             bus,
             delay,
             config,
@@ -174,10 +199,13 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             layout,
             hold: false,
             failure: FirstFailure::new(),
-        };
+        });
         let opened = crb.open();
-        crb.outcome(opened)?;
-        Ok(crb)
+        if let Err(e) = crb.outcome(opened) {
+            *slot = None;
+            return Err(e);
+        }
+        slot.as_mut().ok_or(CrbError::NotCrb)
     }
 
     /// Takes the locality, reads the layout in the ready state, and leaves the TPM idle and

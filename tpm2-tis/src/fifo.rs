@@ -143,7 +143,32 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// GetCapability decides by its response tag; [`Probe::family_source`] says which. The
     /// locality is then given back unless the policy keeps it (by default: unless it was
     /// already active when the driver was created).
-    pub fn new(mut bus: B, delay: D, config: Config) -> Result<Self, B> {
+    pub fn new(bus: B, delay: D, config: Config) -> Result<Self, B> {
+        let mut slot = None;
+        Self::new_in(&mut slot, bus, delay, config)?;
+        // `new_in` leaves the driver in the slot whenever it succeeds.
+        slot.ok_or(TisError::NotFifo)
+    }
+
+    /// As [`Tis::new`], building the driver in `slot` and returning it there: the driver is
+    /// never moved. Under opt-level "z" a move of the driver is a call to `memcpy`, which
+    /// links about 740 B of compiler_builtins into an image that has no other use for it.
+    /// On failure `slot` is left `None`.
+    ///
+    /// ```no_run
+    /// # fn open(bus: tpm2_tis::Mmio, delay: impl embedded_hal::delay::DelayNs) -> Result<(), tpm2_tis::TisError<tpm2_tis::MmioError>> {
+    /// let mut slot = None;
+    /// let tis = tpm2_tis::Tis::new_in(&mut slot, bus, delay, tpm2_tis::Config::default())?;
+    /// println!("{:?}", tis.probe().interface);
+    /// # Ok(()) }
+    /// ```
+    pub fn new_in(
+        slot: &mut Option<Self>,
+        mut bus: B,
+        delay: D,
+        config: Config,
+    ) -> Result<&mut Self, B> {
+        *slot = None;
         let probe = probe(&mut bus)?;
         if probe.interface == Interface::Crb {
             return Err(TisError::NotFifo);
@@ -151,7 +176,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let wide = config
             .wide_fifo
             .unwrap_or_else(|| probe.capability.is_some_and(|c| c.transfer_size() > 1));
-        let mut tis = Self {
+        let tis = slot.insert(Self {
             bus,
             delay,
             config,
@@ -159,10 +184,13 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             wide,
             hold: false,
             failure: FirstFailure::new(),
-        };
+        });
         let opened = tis.open();
-        tis.outcome(opened)?;
-        Ok(tis)
+        if let Err(e) = tis.outcome(opened) {
+            *slot = None;
+            return Err(e);
+        }
+        slot.as_mut().ok_or(TisError::NotFifo)
     }
 
     /// Takes the locality, decides the family, and leaves the TPM as the policy says.
