@@ -2,6 +2,7 @@
 
 use embedded_hal::delay::DelayNs;
 use tpm2_wire::{CommandCode, CommandWriter, Response, ResponseCode, Transport};
+use zeroize::Zeroize;
 
 use crate::{Error, TpmError};
 
@@ -49,13 +50,13 @@ fn retry_warning(rc: ResponseCode) -> bool {
     )
 }
 
-/// Overwrites secrets so that the write is not optimised away. Out of line, so that every
-/// wipe, of a whole buffer or of a part, clears through the one byte-aligned routine: with
-/// [`zeroed`], that keeps the word-aligned clear routine (174 B of flash) out of the image.
+/// Overwrites secrets with [`zeroize`], whose optimisation barrier keeps the clear from
+/// being removed as a dead store. Out of line, so that every wipe, of a whole buffer or of
+/// a part, clears through the one byte-aligned routine: with [`zeroed`], that keeps the
+/// word-aligned clear routine (174 B of flash) out of the image.
 #[inline(never)]
 pub(crate) fn wipe(bytes: &mut [u8]) {
-    bytes.fill(0);
-    core::hint::black_box(&*bytes);
+    bytes.zeroize();
 }
 
 /// A zeroed buffer, made out of line: its return slot is only byte-aligned, so the clear
