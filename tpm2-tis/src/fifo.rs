@@ -198,7 +198,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let found = self.read_access()?;
         let found_active = found != u8::MAX && granted(found);
         self.hold = self.config.locality_policy.holds(found_active);
-        self.take_locality()?;
+        self.take_locality_found(found)?;
         let family = self.decide_family();
         let released = self.finish();
         self.probe.family_source = Some(family?);
@@ -310,8 +310,13 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     }
 
     fn take_locality(&mut self) -> Step<()> {
-        let reg = self.access_reg();
         let a = self.read_access()?;
+        self.take_locality_found(a)
+    }
+
+    /// Takes the locality, whose ACCESS register was just read as `a`.
+    fn take_locality_found(&mut self, a: u8) -> Step<()> {
+        let reg = self.access_reg();
         if a == u8::MAX {
             return Err(self.fail(TisError::NoTpm));
         }

@@ -37,7 +37,8 @@
 //! assert_eq!(found.interface, Interface::Fifo);
 //! assert_eq!(found.vendor_name(), Some("IBM (QEMU / swtpm)"));
 //! // Then: `Tis::new(window, delay, Config::default())` drives it (or `tpm2_crb::Device`,
-//! // which picks the FIFO or the CRB driver from this probe).
+//! // which picks the FIFO or the CRB driver from this probe). A firmware counting bytes
+//! // uses `Tis::new_in`, which builds the driver where it stays: no move, no `memcpy`.
 //! # Ok::<(), tpm2_tis::TisError<tpm2_tis::MmioError>>(())
 //! ```
 #![no_std]
