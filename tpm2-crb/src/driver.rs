@@ -2,7 +2,7 @@
 //! response copy, goIdle, relinquish.
 
 use embedded_hal::delay::DelayNs;
-use tpm2_tis::step::{FirstFailure, Step, Stop};
+use tpm2_tis::step::{FirstFailure, Step, Stop, open_in};
 use tpm2_tis::timing::{Poller, Timeouts, command_code, command_duration_ms};
 use tpm2_tis::{
     Interface, LocalityPolicy, Probe, RegisterAccess, TisError, probe, read_block, write_block,
@@ -191,7 +191,7 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             rsp_offset: DATA_BUFFER,
             rsp_size: 0,
         };
-        let crb = slot.insert(Self {
+        let crb = Self {
             bus,
             delay,
             config,
@@ -199,13 +199,16 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
             layout,
             hold: false,
             failure: FirstFailure::new(),
-        });
-        let opened = crb.open();
-        if let Err(e) = crb.outcome(opened) {
-            *slot = None;
-            return Err(e);
-        }
-        slot.as_mut().ok_or(CrbError::NotCrb)
+        };
+        open_in(
+            slot,
+            crb,
+            |crb| {
+                let opened = crb.open();
+                crb.outcome(opened)
+            },
+            || CrbError::NotCrb,
+        )
     }
 
     /// Takes the locality, reads the layout in the ready state, and leaves the TPM idle and

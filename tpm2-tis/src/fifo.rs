@@ -7,7 +7,7 @@ use tpm2_wire::{CommandCode, HEADER_LEN, Header, Transport, WireError};
 use crate::interface::{Family, FamilySource, Interface, Probe, probe};
 use crate::locality::LocalityPolicy;
 use crate::regs::{Locality, fifo};
-use crate::step::{FirstFailure, Step, Stop};
+use crate::step::{FirstFailure, Step, Stop, open_in};
 use crate::timing::{Poller, Timeouts, command_duration_ms};
 use crate::{RegisterAccess, TisError, Wait};
 
@@ -176,7 +176,7 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
         let wide = config
             .wide_fifo
             .unwrap_or_else(|| probe.capability.is_some_and(|c| c.transfer_size() > 1));
-        let tis = slot.insert(Self {
+        let tis = Self {
             bus,
             delay,
             config,
@@ -184,13 +184,16 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
             wide,
             hold: false,
             failure: FirstFailure::new(),
-        });
-        let opened = tis.open();
-        if let Err(e) = tis.outcome(opened) {
-            *slot = None;
-            return Err(e);
-        }
-        slot.as_mut().ok_or(TisError::NotFifo)
+        };
+        open_in(
+            slot,
+            tis,
+            |tis| {
+                let opened = tis.open();
+                tis.outcome(opened)
+            },
+            || TisError::NotFifo,
+        )
     }
 
     /// Takes the locality, decides the family, and leaves the TPM as the policy says.

@@ -69,6 +69,23 @@ impl<E> FirstFailure<E> {
     }
 }
 
+/// Places `driver` in `slot` and opens it there with `open`, so that it is never moved: a
+/// driver's `new_in`. When opening fails the slot is emptied, and a driver that failed to
+/// open is never handed out. `lost` names a failure for the slot found empty after opening
+/// succeeded, which cannot happen.
+pub fn open_in<T, E>(
+    slot: &mut Option<T>,
+    driver: T,
+    open: impl FnOnce(&mut T) -> Result<(), E>,
+    lost: impl FnOnce() -> E,
+) -> Result<&mut T, E> {
+    if let Err(e) = open(slot.insert(driver)) {
+        *slot = None;
+        return Err(e);
+    }
+    slot.as_mut().ok_or_else(lost)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +110,26 @@ mod tests {
         assert_eq!(f.outcome::<()>(Err(stop), || "lost"), Err("lost"));
         assert_eq!(f.check(Err::<(), u8>(3), |_| "bus"), Err(Stop(())));
         assert_eq!(f.outcome::<()>(Err(Stop(())), || "lost"), Err("bus"));
+    }
+
+    #[test]
+    fn open_in_keeps_an_opened_driver_in_the_slot_and_empties_it_on_failure() {
+        let mut slot = Some(1);
+        assert_eq!(open_in(&mut slot, 7, |d| Err(*d), || 0), Err(7));
+        assert_eq!(
+            slot, None,
+            "the failed driver and the one before it are gone"
+        );
+        let opened = open_in(
+            &mut slot,
+            7,
+            |d| {
+                *d += 1;
+                Ok(())
+            },
+            || 0,
+        );
+        assert_eq!(opened.copied(), Ok(8), "opened where it lives");
+        assert_eq!(slot, Some(8));
     }
 }
