@@ -3,7 +3,8 @@
 //! A driver's steps return a unit [`Stop`] and keep the failure itself in a
 //! [`FirstFailure`], which the driver's public call hands out once. A step's result then
 //! fits in registers, so a `?` between steps costs a branch and not a copy of the error,
-//! which is what keeps the FIFO and CRB drivers small in flash. Both drivers use it.
+//! which is what keeps the FIFO and CRB drivers small in flash. Both drivers use it, and
+//! [`open_in`], which opens a driver in the caller's slot so that it is never moved.
 
 /// A step stopped; why is in the [`FirstFailure`] whose [`FirstFailure::fail`] made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,9 +18,8 @@ pub trait Marshal {
             let mut buf = alloc::vec![0u8; capacity];
             let mut w = Writer::new(&mut buf);
             self.marshal(&mut w);
-            match w.result().map(drop) {
-                Ok(()) => {
-                    let len = w.position();
+            match w.result() {
+                Ok(len) => {
                     buf.truncate(len);
                     return Ok(buf);
                 }
