@@ -68,10 +68,9 @@ fn policy_command_code_auth_value_pcr_and_or_digests_equal_the_tpm() {
     let mut rng = rand::rng();
     let pcrs = PcrBitmap::of(&[0, 7]);
     let banks = [PcrSelection::new(AlgId::SHA256, &pcrs)];
+    let selection = PcrSelectionList::new(&banks).unwrap();
     let pcr_digest = {
-        let read = tpm
-            .pcr_read(&PcrSelectionList::new(&banks).unwrap())
-            .unwrap();
+        let read = tpm.pcr_read(&selection).unwrap();
         let mut h = <sha2::Sha256 as sha2::Digest>::new();
         for v in read.values() {
             sha2::Digest::update(&mut h, v.digest.as_bytes());
@@ -81,7 +80,7 @@ fn policy_command_code_auth_value_pcr_and_or_digests_equal_the_tpm() {
     let a = PolicyDigest::new()
         .command_code(CommandCode::NV_READ)
         .auth_value();
-    let b = PolicyDigest::new().pcr(&banks, &pcr_digest).unwrap();
+    let b = PolicyDigest::new().pcr(&selection, &pcr_digest).unwrap();
     let either = PolicyDigest::or(&[a, b]);
 
     let mut trial = tpm
@@ -99,7 +98,7 @@ fn policy_command_code_auth_value_pcr_and_or_digests_equal_the_tpm() {
     let mut trial = tpm
         .start_session(&SessionConfig::plain(SessionType::Trial), &mut rng)
         .unwrap();
-    trial.policy_pcr(&banks, &[]).unwrap(); // the current values
+    trial.policy_pcr(&selection, &[]).unwrap(); // the current values
     assert_eq!(trial.policy_get_digest().unwrap(), b, "PCR");
     trial.policy_or(&[a, b]).unwrap();
     assert_eq!(trial.policy_get_digest().unwrap(), either, "OR");

@@ -2,7 +2,7 @@
 //! updates), so that a policy can be checked against an object's authPolicy before a session
 //! is started, and so that the TCG EK policy comes out of the code rather than a constant.
 
-use tpm2_wire::{CommandCode, Handle, PcrSelection, Writer};
+use tpm2_wire::{CommandCode, Handle, Marshal, PcrSelectionList, Writer};
 
 use super::crypto::{DIGEST, sha256};
 
@@ -91,18 +91,17 @@ impl PolicyDigest {
     }
 
     /// TPM2_PolicyPCR: the PCRs of `selection` must hash (SHA-256 over their concatenated
-    /// values) to `pcr_digest`. Fails if the selection does not fit its encoding.
+    /// values) to `pcr_digest`. Fails if a bank's bitmap is longer than the encoding allows
+    /// ([`PCR_SELECT_MAX`](tpm2_wire::PCR_SELECT_MAX) bytes).
     pub fn pcr(
         self,
-        selection: &[PcrSelection],
+        selection: &PcrSelectionList<'_>,
         pcr_digest: &[u8],
     ) -> Result<Self, tpm2_wire::WireError> {
-        let mut buf = [0u8; 128];
+        // The count, then up to 16 banks of hash, size and an 8-byte bitmap.
+        let mut buf = [0u8; 4 + 16 * (2 + 1 + 8)];
         let mut w = Writer::new(&mut buf);
-        w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX));
-        for s in selection {
-            tpm2_wire::Marshal::marshal(s, &mut w);
-        }
+        selection.marshal(&mut w);
         w.result()?;
         Ok(self.extend(CommandCode::POLICY_PCR, &[w.written(), pcr_digest]))
     }
@@ -118,5 +117,52 @@ impl PolicyDigest {
             sha2::Digest::update(&mut h, b.0);
         }
         Self(sha2::Digest::finalize(h).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tpm2_wire::{AlgId, PcrBitmap, PcrSelection, PcrSelectionList, WireError};
+
+    use super::{PolicyDigest, sha256};
+
+    #[test]
+    fn pcr_extends_with_the_tpml_pcr_selection_bytes_and_the_digest() {
+        let bitmap = PcrBitmap::of(&[0, 7]);
+        let banks = [PcrSelection::new(AlgId::SHA256, &bitmap)];
+        let selection = PcrSelectionList::new(&banks).unwrap();
+        let got = PolicyDigest::new().pcr(&selection, &[0xAB; 32]).unwrap();
+        // count 1, TPM_ALG_SHA256, sizeofSelect 3, PCRs 0 and 7.
+        let tpml = [0, 0, 0, 1, 0x00, 0x0B, 3, 0x81, 0, 0];
+        let cc = 0x0000_017Fu32.to_be_bytes();
+        let want = sha256(&[&[0; 32], &cc, &tpml, &[0xAB; 32]]);
+        assert_eq!(got, PolicyDigest::from_bytes(want));
+    }
+
+    #[test]
+    fn pcr_takes_sixteen_full_banks_and_refuses_a_bitmap_past_64_pcrs() {
+        let wide = [0xFF; 8];
+        let bank = PcrSelection {
+            hash: AlgId::SHA256,
+            select: &wide,
+        };
+        let banks = [bank; 16];
+        let selection = PcrSelectionList::new(&banks).unwrap();
+        assert!(PolicyDigest::new().pcr(&selection, &[]).is_ok());
+
+        let too_wide = [0xFF; 9];
+        let banks = [PcrSelection {
+            hash: AlgId::SHA256,
+            select: &too_wide,
+        }];
+        let selection = PcrSelectionList::new(&banks).unwrap();
+        assert!(matches!(
+            PolicyDigest::new().pcr(&selection, &[]),
+            Err(WireError::TooLarge {
+                value: 9,
+                max: 8,
+                ..
+            })
+        ));
     }
 }

@@ -4,7 +4,7 @@
 use core::ops::{Deref, DerefMut};
 
 use embedded_hal::delay::DelayNs;
-use tpm2_wire::{Auth, CommandCode, Digest, Handle, Nonce, PcrSelection, Transport, Unmarshal};
+use tpm2_wire::{Auth, CommandCode, Digest, Handle, Nonce, PcrSelectionList, Transport, Unmarshal};
 
 use super::{PolicyDigest, Session};
 use crate::{Error, Tpm};
@@ -141,7 +141,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
     /// `pcr_digest` (empty: their current values).
     pub fn policy_pcr(
         &mut self,
-        selection: &[PcrSelection<'_>],
+        selection: &PcrSelectionList<'_>,
         pcr_digest: &[u8],
     ) -> Result<(), Error<T::Error>> {
         let session = self.handle;
@@ -152,13 +152,7 @@ impl<'t, T: Transport, D: DelayNs, const N: usize> InSession<'t, T, D, N> {
         })?;
         self.tpm
             .execute(CommandCode::POLICY_PCR, 0, |c| {
-                c.handle(session).param(&digest);
-                let w = c.params();
-                w.u32(u32::try_from(selection.len()).unwrap_or(u32::MAX));
-                for s in selection {
-                    tpm2_wire::Marshal::marshal(s, w);
-                }
-                c
+                c.handle(session).param(&digest).param(selection)
             })
             .map(drop)
     }
