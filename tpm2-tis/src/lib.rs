@@ -38,7 +38,8 @@
 //! assert_eq!(found.vendor_name(), Some("IBM (QEMU / swtpm)"));
 //! // Then: `Tis::new(window, delay, Config::default())` drives it (or `tpm2_crb::Device`,
 //! // which picks the FIFO or the CRB driver from this probe). A firmware counting bytes
-//! // uses `Tis::new_in`, which builds the driver where it stays: no move, no `memcpy`.
+//! // uses `Tis::new_in`, which builds the driver where it stays: no move, no `memcpy`;
+//! // a bus over 24 bytes (the I2C one) is lent to it as `&mut`, for the same reason.
 //! # Ok::<(), tpm2_tis::TisError<tpm2_tis::MmioError>>(())
 //! ```
 #![no_std]
