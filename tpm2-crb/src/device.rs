@@ -42,20 +42,56 @@ pub enum DeviceError<E> {
 impl<B: RegisterAccess, D: DelayNs> Device<B, D> {
     /// Probes the window and creates the driver for the interface found.
     pub fn open(
-        mut bus: B,
+        bus: B,
         delay: D,
         fifo: tpm2_tis::Config,
         crb: crate::Config,
     ) -> Result<Self, DeviceError<B::Error>> {
+        let mut slot = None;
+        Self::open_in(&mut slot, bus, delay, fifo, crb)?;
+        // `open_in` leaves the device in the slot whenever it succeeds.
+        slot.ok_or(DeviceError::Fifo(TisError::NotFifo))
+    }
+
+    /// As [`Device::open`], building the device in `slot` and returning it there: the
+    /// driver is opened where it stays and never moved (under opt-level "z" a move of it is
+    /// a call to `memcpy`). On failure `slot` is left `None`.
+    ///
+    /// ```no_run
+    /// # fn open(bus: tpm2_tis::Mmio, delay: impl embedded_hal::delay::DelayNs) -> Result<(), tpm2_crb::DeviceError<tpm2_tis::MmioError>> {
+    /// let mut slot = None;
+    /// let tpm = tpm2_crb::Device::open_in(&mut slot, bus, delay, Default::default(), Default::default())?;
+    /// println!("{:?}", tpm.probe().interface);
+    /// # Ok(()) }
+    /// ```
+    pub fn open_in(
+        slot: &mut Option<Self>,
+        mut bus: B,
+        delay: D,
+        fifo: tpm2_tis::Config,
+        crb: crate::Config,
+    ) -> Result<&mut Self, DeviceError<B::Error>> {
+        *slot = None;
         let found = probe(&mut bus).map_err(DeviceError::Fifo)?;
         if found.interface == Interface::Crb {
-            Crb::new(bus, delay, crb)
-                .map(Self::Crb)
-                .map_err(DeviceError::Crb)
+            Crb::new_in_as(slot, Self::Crb, Self::crb, bus, delay, crb).map_err(DeviceError::Crb)
         } else {
-            Tis::new(bus, delay, fifo)
-                .map(Self::Fifo)
+            Tis::new_in_as(slot, Self::Fifo, Self::fifo, bus, delay, fifo)
                 .map_err(DeviceError::Fifo)
+        }
+    }
+
+    fn crb(&mut self) -> Option<&mut Crb<B, D>> {
+        match self {
+            Self::Crb(c) => Some(c),
+            Self::Fifo(_) => None,
+        }
+    }
+
+    fn fifo(&mut self) -> Option<&mut Tis<B, D>> {
+        match self {
+            Self::Fifo(t) => Some(t),
+            Self::Crb(_) => None,
         }
     }
 

@@ -172,16 +172,31 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// ```
     pub fn new_in(
         slot: &mut Option<Self>,
-        mut bus: B,
+        bus: B,
         delay: D,
         config: Config,
     ) -> Result<&mut Self, B> {
+        Self::new_in_as(slot, |crb| crb, |crb| Some(crb), bus, delay, config)
+    }
+
+    /// As [`Crb::new_in`], for a slot that holds the driver inside another type, such as
+    /// the enum [`Device`](crate::Device): `wrap` puts the driver in it, and `driver` finds
+    /// the driver in it again. The driver is opened where it will stay.
+    pub fn new_in_as<S>(
+        slot: &mut Option<S>,
+        wrap: impl FnOnce(Self) -> S,
+        driver: impl FnOnce(&mut S) -> Option<&mut Self>,
+        mut bus: B,
+        delay: D,
+        config: Config,
+    ) -> Result<&mut S, B> {
         *slot = None;
-        let probe = probe(&mut bus).map_err(|e| match e {
-            TisError::Bus(e) => CrbError::Bus(e),
-            TisError::NoTpm => CrbError::NoTpm,
-            _ => CrbError::NotCrb,
-        })?;
+        let probe = match probe(&mut bus) {
+            Ok(probe) => probe,
+            Err(TisError::Bus(e)) => return Err(CrbError::Bus(e)),
+            Err(TisError::NoTpm) => return Err(CrbError::NoTpm),
+            Err(_) => return Err(CrbError::NotCrb),
+        };
         if probe.interface != Interface::Crb {
             return Err(CrbError::NotCrb);
         }
@@ -202,7 +217,8 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
         };
         open_in(
             slot,
-            crb,
+            wrap(crb),
+            driver,
             |crb| {
                 let opened = crb.open();
                 crb.outcome(opened)

@@ -70,17 +70,23 @@ impl<E> FirstFailure<E> {
     }
 }
 
-/// Places `driver` in `slot` and opens it there with `open`, so that it is never moved: a
-/// driver's `new_in`. When opening fails the slot is emptied, and a driver that failed to
-/// open is never handed out. `lost` names a failure for the slot found empty after opening
-/// succeeded, which cannot happen.
-pub fn open_in<T, E>(
-    slot: &mut Option<T>,
-    driver: T,
+/// Places `value` in `slot` and opens the driver in it there (reached through `driver`), so
+/// that it is never moved: a driver's `new_in`, where `value` is the driver itself, or an
+/// enum holding it such as `tpm2_crb::Device`. When opening fails the slot is emptied, and
+/// a driver that failed to open is never handed out. `lost` names a failure for a slot
+/// whose driver cannot be reached, which cannot happen.
+pub fn open_in<S, T, E>(
+    slot: &mut Option<S>,
+    value: S,
+    driver: impl FnOnce(&mut S) -> Option<&mut T>,
     open: impl FnOnce(&mut T) -> Result<(), E>,
-    lost: impl FnOnce() -> E,
-) -> Result<&mut T, E> {
-    if let Err(e) = open(slot.insert(driver)) {
+    lost: impl Fn() -> E,
+) -> Result<&mut S, E> {
+    let opened = match driver(slot.insert(value)) {
+        Some(d) => open(d),
+        None => Err(lost()),
+    };
+    if let Err(e) = opened {
         *slot = None;
         return Err(e);
     }
@@ -116,7 +122,10 @@ mod tests {
     #[test]
     fn open_in_keeps_an_opened_driver_in_the_slot_and_empties_it_on_failure() {
         let mut slot = Some(1);
-        assert_eq!(open_in(&mut slot, 7, |d| Err(*d), || 0), Err(7));
+        assert_eq!(
+            open_in(&mut slot, 7, |d| Some(d), |d| Err(*d), || 0),
+            Err(7)
+        );
         assert_eq!(
             slot, None,
             "the failed driver and the one before it are gone"
@@ -124,6 +133,7 @@ mod tests {
         let opened = open_in(
             &mut slot,
             7,
+            |d| Some(d),
             |d| {
                 *d += 1;
                 Ok(())
@@ -132,5 +142,36 @@ mod tests {
         );
         assert_eq!(opened.copied(), Ok(8), "opened where it lives");
         assert_eq!(slot, Some(8));
+    }
+
+    #[test]
+    fn open_in_reaches_the_driver_inside_an_enum_and_refuses_a_slot_without_it() {
+        #[derive(Debug, PartialEq)]
+        enum Either {
+            A(u8),
+            B(u8),
+        }
+        fn a(e: &mut Either) -> Option<&mut u8> {
+            match e {
+                Either::A(d) => Some(d),
+                Either::B(_) => None,
+            }
+        }
+        let opened = open_in(
+            &mut None,
+            Either::A(1),
+            a,
+            |d| {
+                *d += 1;
+                Ok::<(), u8>(())
+            },
+            || 0,
+        )
+        .map(|e| matches!(e, Either::A(2)));
+        assert_eq!(opened, Ok(true), "opened inside the enum");
+        let mut slot = None;
+        let lost = open_in(&mut slot, Either::B(1), a, |_| Ok(()), || 9);
+        assert_eq!(lost.map(drop), Err(9), "the driver was not there");
+        assert_eq!(slot, None);
     }
 }

@@ -13,7 +13,8 @@ pub(crate) const TARGET: &str = "thumbv7em-none-eabihf";
 /// The flash budget of the firmware path, in bytes of `.text`.
 pub(crate) const TEXT_BUDGET: u64 = 12 * 1024;
 
-/// The firmware images: the path over MMIO (the budget is for it) and over SPI.
+/// The firmware images: the path over MMIO (the budget is for it), over the CRB driver, SPI,
+/// I2C, through `tpm2_crb::Device`, and over a salted session.
 /// Name, bus, and whether the image links with the undefined panic handler.
 const IMAGES: &[(&str, &str, bool)] = &[
     ("tpm2-firmware", "MMIO at 0xFED40000", true),
@@ -24,6 +25,11 @@ const IMAGES: &[(&str, &str, bool)] = &[
     ),
     ("tpm2-firmware-spi", "SPI (SpiBus + chip-select pin)", true),
     ("tpm2-firmware-i2c", "I2C (TCG I2C interface)", true),
+    (
+        "tpm2-firmware-device",
+        "MMIO at 0xFED40000, FIFO or CRB as the probe finds (tpm2_crb::Device)",
+        true,
+    ),
     (
         "tpm2-firmware-salted",
         "MMIO, DA reset and EK CreatePrimary over a salted encrypting session (feature sessions)",
@@ -398,6 +404,7 @@ pub(crate) fn stack_report() -> Result<(), String> {
     for (image, features) in [
         ("tpm2-firmware", None),
         ("tpm2-firmware-crb", None),
+        ("tpm2-firmware-device", None),
         ("tpm2-firmware-salted", Some("sessions")),
     ] {
         let dir = root.join("firmware/target/stack").join(image);
