@@ -116,6 +116,24 @@ pub fn commands<T: Transport>(tpm: &mut Tpm<T, Cycles>) -> u32 {
     }
 }
 
+/// The commands over the register window at 0xFED40000, through the transport `open`
+/// builds in `slot` from it: 1 without a window, 2 if the transport did not open.
+// Not every image opens its driver this way: the FIFO, serial-bus and salted ones do not.
+#[allow(dead_code)]
+pub fn over_mmio<S, T: Transport, E>(
+    slot: &mut Option<S>,
+    open: impl FnOnce(&mut Option<S>, tpm2_tis::Mmio, Cycles) -> Result<&mut T, E>,
+) -> u32 {
+    let Some(mmio) = mmio_window() else {
+        return 1;
+    };
+    let delay = Cycles::start(CORE_HZ);
+    match open(slot, mmio, delay) {
+        Ok(transport) => commands(&mut Tpm::new(transport, delay)),
+        Err(_) => 2,
+    }
+}
+
 /// The TPM's register window at 0xFED40000.
 #[allow(dead_code)]
 pub fn mmio_window() -> Option<tpm2_tis::Mmio> {

@@ -6,22 +6,14 @@
 
 mod common;
 
-use common::{CORE_HZ, Cycles};
-use tpm2_cmds::Tpm;
 use tpm2_crb::{Config, Crb};
 
 /// The entry point.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     common::run(|| {
-        let Some(mmio) = common::mmio_window() else {
-            return 1;
-        };
-        let delay = Cycles::start(CORE_HZ);
-        let mut slot = None;
-        match Crb::new_in(&mut slot, mmio, delay, Config::default()) {
-            Ok(crb) => common::commands(&mut Tpm::new(crb, delay)),
-            Err(_) => 2,
-        }
+        common::over_mmio(&mut None, |slot, mmio, delay| {
+            Crb::new_in(slot, mmio, delay, Config::default())
+        })
     })
 }

@@ -6,28 +6,14 @@
 
 mod common;
 
-use common::{CORE_HZ, Cycles};
-use tpm2_cmds::Tpm;
 use tpm2_crb::Device;
 
 /// The entry point.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     common::run(|| {
-        let Some(mmio) = common::mmio_window() else {
-            return 1;
-        };
-        let delay = Cycles::start(CORE_HZ);
-        let mut slot = None;
-        match Device::open_in(
-            &mut slot,
-            mmio,
-            delay,
-            Default::default(),
-            Default::default(),
-        ) {
-            Ok(device) => common::commands(&mut Tpm::new(device, delay)),
-            Err(_) => 2,
-        }
+        common::over_mmio(&mut None, |slot, mmio, delay| {
+            Device::open_in(slot, mmio, delay, Default::default(), Default::default())
+        })
     })
 }
