@@ -4,7 +4,7 @@
 //! the TPM, a Quote of the SHA-256 PCRs with a fresh nonce checked against the AK, and the
 //! firmware event log replayed against those PCRs, naming the first record where they part.
 
-use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::ek::EkKind;
 use tpm2_cmds::templates::AK_RSA_2048;
 use tpm2_cmds::verify::eventlog::{Divergence, EventLog};
 use tpm2_cmds::verify::{self, QuoteError};
@@ -51,7 +51,7 @@ pub fn dry_run(tpm: &mut Client, ek: Option<Handle>, log: LogSource<'_>, checks:
     if let Some(ek) = ek {
         return under_ek(tpm, ek, log, checks);
     }
-    match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+    match tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY) {
         Ok(created) => {
             let ek = created.handle;
             let mut ek_guard = tpm.flushing(ek);

@@ -4,7 +4,7 @@
 
 use core::time::Duration;
 
-use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::ek::EkKind;
 use tpm2_cmds::{Error, Failure};
 use tpm2_tests::ca;
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
@@ -180,7 +180,7 @@ fn write_ek_certificate(
     tpm: &mut Client,
     key: x509_cert::spki::ObjectIdentifier,
 ) -> Result<(), Error<LinkError>> {
-    let ek = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)?;
+    let ek = tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY)?;
     let modulus = match ek.public.parameters {
         PublicParameters::Rsa { unique, .. } => unique.as_bytes().to_vec(),
         _ => Vec::new(),

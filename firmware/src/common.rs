@@ -4,7 +4,7 @@
 use cortex_m::peripheral::DWT;
 use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
-use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::ek::EkKind;
 use tpm2_tis::{Interface, RegisterAccess, Tis};
 use tpm2_wire::{Auth, StartupType, Transport, reserved};
 
@@ -110,7 +110,7 @@ pub fn commands<T: Transport>(tpm: &mut Tpm<T, Cycles>) -> u32 {
     if tpm.nv_read_public(reserved::RSA_EK_CERT_NV).is_err() {
         status |= 0x20;
     }
-    match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+    match tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY) {
         Ok(ek) => status | (ek.handle.0 & 0xF),
         Err(e) => status | 0x40 | (e.tpm().map_or(0, |t| t.code.raw()) << 16),
     }

@@ -243,6 +243,29 @@ fn template_errors_name_the_field() {
 }
 
 #[test]
+fn the_default_ek_of_each_kind_is_the_ek_of_its_default_template() {
+    let mut tpm = tpm();
+    for kind in [EkKind::Rsa2048, EkKind::EccP256] {
+        let created = tpm.create_default_ek(kind, Auth::EMPTY).unwrap();
+        let (handle, name) = (created.handle, created.name.as_bytes().to_vec());
+        tpm.flush_context(handle).unwrap();
+        let created = tpm
+            .create_ek(&kind.default_template(), Auth::EMPTY)
+            .unwrap();
+        let (again, same) = (created.handle, created.name.as_bytes().to_vec());
+        tpm.flush_context(again).unwrap();
+        assert_eq!(
+            name, same,
+            "{kind:?}: the same key, derived from the same template"
+        );
+    }
+    let err = tpm
+        .create_default_ek(EkKind::Rsa2048, auth(b"not-the-endorsement-auth"))
+        .unwrap_err();
+    assert!(err.is(Failure::BadHierarchyAuth), "{err}");
+}
+
+#[test]
 fn create_primary_read_public_evict_and_flush() {
     let mut tpm = tpm();
     let created = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY).unwrap();

@@ -12,13 +12,13 @@ use crate::{Error, Tpm};
 /// It dereferences to the client, so commands go through it meanwhile.
 ///
 /// ```
-/// use tpm2_cmds::{Auth, Failure, Tpm, ek::RSA_2048_TEMPLATE};
+/// use tpm2_cmds::{Auth, Failure, Tpm, ek::EkKind};
 /// # let mut tpm = Tpm::new(
 /// #     tpm2_tests::libtpms::Libtpms::start()?,
 /// #     tpm2_tests::delay::VirtualClock::default(),
 /// # );
 /// # tpm.startup(tpm2_cmds::StartupType::CLEAR)?;
-/// let handle = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)?.handle;
+/// let handle = tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY)?.handle;
 /// {
 ///     let mut ek = tpm.flushing(handle);
 ///     let name = ek.read_public(handle)?.name; // an early `?` here still flushes the EK

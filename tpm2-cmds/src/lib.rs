@@ -21,7 +21,7 @@
 //! protocol, and swtpm's socket.
 //!
 //! ```
-//! use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+//! use tpm2_cmds::ek::EkKind;
 //! use tpm2_cmds::{Auth, Failure, StartupType, Tpm, reserved};
 //! # let transport = tpm2_tests::libtpms::Libtpms::start()?; // a simulated TPM
 //! # let delay = tpm2_tests::delay::VirtualClock::default();
@@ -36,7 +36,7 @@
 //!     Err(e) if e.is(Failure::NvIndexNotDefined) => println!("no EK certificate: {e}"),
 //!     other => drop(other?),
 //! }
-//! let ek = tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY)?;
+//! let ek = tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY)?; // the TCG template
 //! let handle = ek.handle;
 //! println!("EK Name {}", ek.name); // hex, as tpm2-tools prints it
 //! tpm.flush_context(handle)?;

@@ -184,3 +184,26 @@ fn secret_parameters_are_wiped_after_success_and_after_a_tpm_error() {
         }
     }
 }
+
+#[test]
+fn the_default_ek_is_created_with_the_bytes_of_create_ek_and_the_default_template() {
+    use crate::ek::EkKind;
+    let open = || {
+        let transport = Scripted {
+            codes: std::vec![0x9A2],
+            sent: Vec::new(),
+        };
+        Tpm::<_, _, 1024>::with_buffer(transport, Clock::default())
+    };
+    for (kind, len) in [(EkKind::Rsa2048, 355), (EkKind::EccP256, 163)] {
+        for auth in [&b""[..], b"endorsement-password"] {
+            let auth = Auth::new(auth).unwrap();
+            let (mut default, mut explicit) = (open(), open());
+            let _ = default.create_default_ek(kind, auth);
+            let _ = explicit.create_ek(&kind.default_template(), auth);
+            let sent = &default.transport_mut().sent;
+            assert_eq!(sent, &explicit.transport_mut().sent, "{kind:?}");
+            assert_eq!(sent[0].len(), len + auth.len(), "{kind:?}");
+        }
+    }
+}

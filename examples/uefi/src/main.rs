@@ -10,7 +10,7 @@
 
 use core::ptr::NonNull;
 
-use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::ek::EkKind;
 use tpm2_cmds::{Error, Tpm};
 use tpm2_crb::Device;
 use tpm2_tis::{DEFAULT_BASE, Mmio, WINDOW_LEN};
@@ -40,7 +40,7 @@ fn flow<T: Transport>(via: &str, transport: T) {
         Ok(_) => println!("tpm2-uefi: {via} nv_read_public defined"),
         Err(e) => println!("tpm2-uefi: {via} nv_read_public rc={:#x} {e}", rc(&e)),
     }
-    let handle = match tpm.create_ek(&RSA_2048_TEMPLATE, Auth::EMPTY) {
+    let handle = match tpm.create_default_ek(EkKind::Rsa2048, Auth::EMPTY) {
         Ok(ek) => {
             print!("tpm2-uefi: {via} ek name=");
             for b in ek.name.as_bytes() {
