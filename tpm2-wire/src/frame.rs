@@ -230,6 +230,8 @@ impl<'a> CommandWriter<'a> {
     /// It borrows the writer rather than consuming it, so that the writer is not copied
     /// to be finished (measured: a 60-byte copy, and `memcpy` linked for it).
     pub fn finish(&mut self) -> Result<usize, WireError> {
+        // A write failed: the frame is not complete, and the writer takes no more bytes.
+        self.w.result()?;
         let len = self.w.position();
         let tag = if self.auth.is_some() {
             Tag::SESSIONS
