@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tpm2_cmds::ek::RSA_2048_TEMPLATE;
+use tpm2_cmds::ek::{EkKind, RSA_2048_TEMPLATE};
 use tpm2_cmds::templates::AK_RSA_2048;
 use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
 use tpm2_fuzz::{Instant, Script};
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         blob: tpm2_wire::ContextData::EMPTY,
     };
     let ak = (Handle(0x8000_0001), Auth::EMPTY);
-    match which % 28 {
+    match which % 29 {
         0 => drop(tpm.startup(StartupType::CLEAR)),
         1 => drop(tpm.get_test_result()),
         2 => drop(tpm.get_random(32)),
@@ -101,6 +101,7 @@ fuzz_target!(|data: &[u8]| {
         25 => drop(tpm.context_save(ak.0)),
         26 => drop(tpm.context_load(&context)),
         27 => drop(tpm.pcr_read_bank(AlgId::SHA256)),
+        28 => drop(tpm.create_default_ek(EkKind::EccP256, Auth::EMPTY)),
         15 => {
             let mut dst = [0u8; 3000];
             drop(tpm.nv_read_into(Handle::OWNER, Auth::EMPTY, Handle(0x0150_0000), 0, &mut dst));
