@@ -80,7 +80,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ///
     /// The template is a constant in the code that writes the command, so the compiler
     /// writes its bytes there: a firmware that creates its EK this way links no encoder of
-    /// public areas (measured on the firmware path image: 636 bytes less than `create_ek`).
+    /// public areas (measured on the firmware path image: 374 bytes less than `create_ek` with
+    /// the same template).
     /// Each kind used adds its own such code; a program that encodes several templates
     /// shares one encoder through [`create_ek`](Self::create_ek).
     ///
