@@ -7,6 +7,7 @@ use tpm2_wire::{
     PcrSelectionList, Private, Public, SensitiveCreate, Tpm2b, Transport, Unmarshal,
 };
 
+use super::object::creation_command;
 use crate::{Error, Tpm};
 
 /// TPM2_Create's answer: the new object's protected private area and its public area, which
@@ -63,9 +64,8 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
         sensitive: &SensitiveCreate<'_>,
     ) -> Result<Created<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE, 0, |c| {
-            c.handle(parent).password(parent_auth);
-            c.secret_param(&Tpm2b(sensitive)).param(&Tpm2b(template));
-            c.param(&Data::EMPTY).param(&PcrSelectionList::empty())
+            let area = (sensitive, Data::EMPTY, &PcrSelectionList::empty());
+            creation_command(c, parent, parent_auth, template, area)
         })?;
         let mut p = rsp.parameters();
         let created = Created {

@@ -55,7 +55,7 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     ) -> Result<CreatePrimary<'_>, Error<T::Error>> {
         let rsp = self.execute(CommandCode::CREATE_PRIMARY, 1, |c| {
             let area = (sensitive, outside_info, creation_pcr);
-            primary_command(c, hierarchy, auth, template, area)
+            creation_command(c, hierarchy, auth, template, area)
         })?;
         created(rsp)
     }
@@ -146,13 +146,15 @@ impl<T: Transport, D: DelayNs, const N: usize> Tpm<T, D, N> {
     }
 }
 
-/// CreatePrimary's handle and parameters. Inlined, so that a constant template is encoded
-/// where it is known.
+/// The handle and parameters of CreatePrimary (a hierarchy) and Create (a parent), which
+/// have the same layout: the handle with its password, the sensitive area, the template,
+/// outsideInfo and the creation PCRs. Inlined, so that a constant template is encoded where
+/// it is known.
 #[allow(clippy::inline_always)]
 #[inline(always)]
-fn primary_command<'c, 'w>(
+pub(super) fn creation_command<'c, 'w>(
     c: &'c mut CommandWriter<'w>,
-    hierarchy: Handle,
+    parent: Handle,
     auth: Auth<'_>,
     template: &Public<'_>,
     (sensitive, outside_info, creation_pcr): (
@@ -161,7 +163,7 @@ fn primary_command<'c, 'w>(
         &PcrSelectionList<'_>,
     ),
 ) -> &'c mut CommandWriter<'w> {
-    c.handle(hierarchy).password(auth);
+    c.handle(parent).password(auth);
     c.secret_param(&Tpm2b(sensitive)).param(&Tpm2b(template));
     c.param(&outside_info).param(creation_pcr)
 }
@@ -180,7 +182,7 @@ fn ek_command<'c, 'w>(
         Data::EMPTY,
         &PcrSelectionList::empty(),
     );
-    primary_command(c, Handle::ENDORSEMENT, endorsement_auth, template, area)
+    creation_command(c, Handle::ENDORSEMENT, endorsement_auth, template, area)
 }
 
 /// CreatePrimary's response, every field decoded and the parameters checked to end where
