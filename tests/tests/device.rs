@@ -19,6 +19,35 @@ fn open_in<B: RegisterAccess>(
     Device::open_in(slot, bus, VirtualClock::default(), fifo, crb)
 }
 
+/// A bus that counts the reads of INTERFACE_ID, one per probe of the window.
+struct CountingProbes<B> {
+    bus: B,
+    probes: u32,
+}
+
+impl<B: RegisterAccess> RegisterAccess for CountingProbes<B> {
+    type Error = B::Error;
+    fn read8(&mut self, offset: u32) -> Result<u8, B::Error> {
+        self.bus.read8(offset)
+    }
+    fn read16(&mut self, offset: u32) -> Result<u16, B::Error> {
+        self.bus.read16(offset)
+    }
+    fn read32(&mut self, offset: u32) -> Result<u32, B::Error> {
+        self.probes += u32::from(offset == tpm2_tis::regs::INTERFACE_ID);
+        self.bus.read32(offset)
+    }
+    fn write8(&mut self, offset: u32, value: u8) -> Result<(), B::Error> {
+        self.bus.write8(offset, value)
+    }
+    fn write16(&mut self, offset: u32, value: u16) -> Result<(), B::Error> {
+        self.bus.write16(offset, value)
+    }
+    fn write32(&mut self, offset: u32, value: u32) -> Result<(), B::Error> {
+        self.bus.write32(offset, value)
+    }
+}
+
 fn get_random(device: &mut Device<impl RegisterAccess, VirtualClock>) -> Vec<u8> {
     let mut buf = [0u8; 4096];
     round_trip(device, &mut buf, CommandCode::GET_RANDOM, |c| {
@@ -81,6 +110,19 @@ fn open_in_empties_the_slot_and_reports_the_drivers_error_when_opening_fails() {
     );
     assert!(slot.is_none(), "a FIFO driver that failed to open was kept");
     assert!(fifo.released(0));
+}
+
+#[test]
+fn open_in_probes_the_window_once_for_either_driver() {
+    let mut crb = FaultCrb::new(CrbFault::None);
+    let mut fifo = FaultTis::new(TisFault::None);
+    let buses: [&mut dyn RegisterAccess<Error = _>; 2] = [&mut crb, &mut fifo];
+    for bus in buses {
+        let mut counted = CountingProbes { bus, probes: 0 };
+        let mut slot = None;
+        open_in(&mut slot, &mut counted).expect("opens");
+        assert_eq!(counted.probes, 1, "INTERFACE_ID read once");
+    }
 }
 
 #[test]

@@ -73,10 +73,12 @@ impl<B: RegisterAccess, D: DelayNs> Device<B, D> {
     ) -> Result<&mut Self, DeviceError<B::Error>> {
         *slot = None;
         let found = probe(&mut bus).map_err(DeviceError::Fifo)?;
+        // The window is probed once: the driver takes what this probe found.
         if found.interface == Interface::Crb {
-            Crb::new_in_as(slot, Self::Crb, Self::crb, bus, delay, crb).map_err(DeviceError::Crb)
+            Crb::new_in_as(slot, Self::Crb, Self::crb, found, bus, delay, crb)
+                .map_err(DeviceError::Crb)
         } else {
-            Tis::new_in_as(slot, Self::Fifo, Self::fifo, bus, delay, fifo)
+            Tis::new_in_as(slot, Self::Fifo, Self::fifo, found, bus, delay, fifo)
                 .map_err(DeviceError::Fifo)
         }
     }

@@ -172,31 +172,34 @@ impl<B: RegisterAccess, D: DelayNs> Crb<B, D> {
     /// ```
     pub fn new_in(
         slot: &mut Option<Self>,
-        bus: B,
-        delay: D,
-        config: Config,
-    ) -> Result<&mut Self, B> {
-        Self::new_in_as(slot, |crb| crb, |crb| Some(crb), bus, delay, config)
-    }
-
-    /// As [`Crb::new_in`], for a slot that holds the driver inside another type, such as
-    /// the enum [`Device`](crate::Device): `wrap` puts the driver in it, and `driver` finds
-    /// the driver in it again. The driver is opened where it will stay.
-    pub fn new_in_as<S>(
-        slot: &mut Option<S>,
-        wrap: impl FnOnce(Self) -> S,
-        driver: impl FnOnce(&mut S) -> Option<&mut Self>,
         mut bus: B,
         delay: D,
         config: Config,
-    ) -> Result<&mut S, B> {
+    ) -> Result<&mut Self, B> {
         *slot = None;
-        let probe = match probe(&mut bus) {
-            Ok(probe) => probe,
+        let found = match probe(&mut bus) {
+            Ok(found) => found,
             Err(TisError::Bus(e)) => return Err(CrbError::Bus(e)),
             Err(TisError::NoTpm) => return Err(CrbError::NoTpm),
             Err(_) => return Err(CrbError::NotCrb),
         };
+        Self::new_in_as(slot, |crb| crb, |crb| Some(crb), found, bus, delay, config)
+    }
+
+    /// As [`Crb::new_in`], for a caller that probed `bus` already (`probe` is what
+    /// [`tpm2_tis::probe`] found there) and a slot that holds the driver inside another
+    /// type, such as the enum [`Device`](crate::Device): `wrap` puts the driver in it, and
+    /// `driver` finds the driver in it again. The driver is opened where it will stay.
+    pub fn new_in_as<S>(
+        slot: &mut Option<S>,
+        wrap: impl FnOnce(Self) -> S,
+        driver: impl FnOnce(&mut S) -> Option<&mut Self>,
+        probe: Probe,
+        bus: B,
+        delay: D,
+        config: Config,
+    ) -> Result<&mut S, B> {
+        *slot = None;
         if probe.interface != Interface::Crb {
             return Err(CrbError::NotCrb);
         }

@@ -164,26 +164,29 @@ impl<B: RegisterAccess, D: DelayNs> Tis<B, D> {
     /// ```
     pub fn new_in(
         slot: &mut Option<Self>,
-        bus: B,
+        mut bus: B,
         delay: D,
         config: Config,
     ) -> Result<&mut Self, B> {
-        Self::new_in_as(slot, |tis| tis, |tis| Some(tis), bus, delay, config)
+        *slot = None;
+        let found = probe(&mut bus)?;
+        Self::new_in_as(slot, |tis| tis, |tis| Some(tis), found, bus, delay, config)
     }
 
-    /// As [`Tis::new_in`], for a slot that holds the driver inside another type, such as
-    /// the enum `tpm2_crb::Device`: `wrap` puts the driver in it, and `driver` finds the
-    /// driver in it again. The driver is opened where it will stay.
+    /// As [`Tis::new_in`], for a caller that probed `bus` already (`probe` is what
+    /// [`probe`](crate::probe) found there) and a slot that holds the driver inside another
+    /// type, such as the enum `tpm2_crb::Device`: `wrap` puts the driver in it, and `driver`
+    /// finds the driver in it again. The driver is opened where it will stay.
     pub fn new_in_as<S>(
         slot: &mut Option<S>,
         wrap: impl FnOnce(Self) -> S,
         driver: impl FnOnce(&mut S) -> Option<&mut Self>,
-        mut bus: B,
+        probe: Probe,
+        bus: B,
         delay: D,
         config: Config,
     ) -> Result<&mut S, B> {
         *slot = None;
-        let probe = probe(&mut bus)?;
         if probe.interface == Interface::Crb {
             return Err(TisError::NotFifo);
         }
