@@ -5,7 +5,7 @@ use cortex_m::peripheral::DWT;
 use embedded_hal::delay::DelayNs;
 use tpm2_cmds::Tpm;
 use tpm2_cmds::ek::EkKind;
-use tpm2_tis::{Interface, RegisterAccess, Tis};
+use tpm2_tis::{RegisterAccess, Tis};
 use tpm2_wire::{Auth, StartupType, Transport, reserved};
 
 /// The core clock the board runs at; a board sets its own.
@@ -83,16 +83,13 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 /// The firmware path over `bus`: probe, the FIFO driver, Startup, DictionaryAttackLockReset,
 /// NV_ReadPublic of the EK certificate, the EK CreatePrimary. What it found, as a number a
 /// boot log can print.
-// Not every image opens a FIFO: the CRB and salted images do not.
+// Not every image calls it: the CRB, Device and salted images open their transport otherwise.
 #[allow(dead_code)]
 pub fn firmware_path<B: RegisterAccess>(bus: B, delay: Cycles) -> u32 {
     let mut slot = None;
     let Ok(tis) = Tis::new_in(&mut slot, bus, delay, tpm2_tis::Config::default()) else {
         return 2;
     };
-    if tis.probe().interface == Interface::Crb {
-        return 3;
-    }
     commands(&mut Tpm::new(tis, delay))
 }
 

@@ -13,7 +13,7 @@ use core::convert::Infallible;
 use tpm2_cmds::Tpm;
 use tpm2_cmds::ek::{ECC_P256_TEMPLATE, RSA_2048_TEMPLATE};
 use tpm2_cmds::session::SessionConfig;
-use tpm2_tis::{Interface, Mmio, Tis};
+use tpm2_tis::{Mmio, Tis};
 use tpm2_wire::{Auth, StartupType, reserved};
 
 use common::{CORE_HZ, Cycles};
@@ -55,9 +55,6 @@ fn salted_path(mmio: Mmio, delay: Cycles) -> u32 {
     let Ok(tis) = Tis::new_in(&mut slot, mmio, delay, tpm2_tis::Config::default()) else {
         return 2;
     };
-    if tis.probe().interface == Interface::Crb {
-        return 3;
-    }
     let mut tpm = Tpm::new(tis, delay);
     if tpm.startup(StartupType::CLEAR).is_err() {
         return 4;
