@@ -37,7 +37,15 @@ impl SwtpmServer {
     /// Starts swtpm on the TPM state in `dir` (manufactured there if empty), after
     /// TPM2_Startup(CLEAR). `dir` is removed on drop.
     pub fn start_in(dir: PathBuf) -> Result<Self, QtestError> {
+        /// Held from choosing the ports until swtpm listens on them: tests run in parallel
+        /// threads, and a port checked free by one could otherwise be chosen by another
+        /// before either swtpm binds it (then both tests talk to the one that bound it, and
+        /// the first to finish kills it under the other).
+        static CHOOSING_PORTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
         require_program("swtpm", "swtpm")?;
+        let _choosing = CHOOSING_PORTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let port = free_port_pair()?;
         let child = Command::new("swtpm")
             .args(["socket", "--tpm2", "--flags", "not-need-init,startup-clear"])
