@@ -24,4 +24,5 @@ pub mod qemu;
 pub mod spi_model;
 pub mod strategies;
 pub mod swtpm;
+pub mod tap;
 pub mod tss2;

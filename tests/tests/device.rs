@@ -7,6 +7,7 @@ use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::fault_crb::{CrbFault, FaultCrb};
 use tpm2_tests::fault_tis::{FaultTis, TisFault};
 use tpm2_tests::frames::round_trip;
+use tpm2_tests::tap::Tap;
 use tpm2_tis::{Interface, RegisterAccess, TisError};
 use tpm2_wire::CommandCode;
 
@@ -17,35 +18,6 @@ fn open_in<B: RegisterAccess>(
 ) -> Result<&mut Device<B, VirtualClock>, DeviceError<B::Error>> {
     let (fifo, crb) = (tpm2_tis::Config::default(), tpm2_crb::Config::default());
     Device::open_in(slot, bus, VirtualClock::default(), fifo, crb)
-}
-
-/// A bus that counts the reads of INTERFACE_ID, one per probe of the window.
-struct CountingProbes<B> {
-    bus: B,
-    probes: u32,
-}
-
-impl<B: RegisterAccess> RegisterAccess for CountingProbes<B> {
-    type Error = B::Error;
-    fn read8(&mut self, offset: u32) -> Result<u8, B::Error> {
-        self.bus.read8(offset)
-    }
-    fn read16(&mut self, offset: u32) -> Result<u16, B::Error> {
-        self.bus.read16(offset)
-    }
-    fn read32(&mut self, offset: u32) -> Result<u32, B::Error> {
-        self.probes += u32::from(offset == tpm2_tis::regs::INTERFACE_ID);
-        self.bus.read32(offset)
-    }
-    fn write8(&mut self, offset: u32, value: u8) -> Result<(), B::Error> {
-        self.bus.write8(offset, value)
-    }
-    fn write16(&mut self, offset: u32, value: u16) -> Result<(), B::Error> {
-        self.bus.write16(offset, value)
-    }
-    fn write32(&mut self, offset: u32, value: u32) -> Result<(), B::Error> {
-        self.bus.write32(offset, value)
-    }
 }
 
 fn get_random(device: &mut Device<impl RegisterAccess, VirtualClock>) -> Vec<u8> {
@@ -118,10 +90,14 @@ fn open_in_probes_the_window_once_for_either_driver() {
     let mut fifo = FaultTis::new(TisFault::None);
     let buses: [&mut dyn RegisterAccess<Error = _>; 2] = [&mut crb, &mut fifo];
     for bus in buses {
-        let mut counted = CountingProbes { bus, probes: 0 };
+        let mut tap = Tap::new(bus);
         let mut slot = None;
-        open_in(&mut slot, &mut counted).expect("opens");
-        assert_eq!(counted.probes, 1, "INTERFACE_ID read once");
+        open_in(&mut slot, &mut tap).expect("opens");
+        let probes = tap
+            .log
+            .iter()
+            .filter(|a| !a.write && a.offset == tpm2_tis::regs::INTERFACE_ID);
+        assert_eq!(probes.count(), 1, "INTERFACE_ID read once");
     }
 }
 

@@ -10,7 +10,7 @@ use tpm2_cmds::{ProvisionConfig, RetryPolicy, Tpm};
 use tpm2_tests::delay::{CountingDelay, VirtualClock};
 use tpm2_tests::libtpms::Libtpms;
 use tpm2_tests::qemu::{Device, QemuTpm};
-use tpm2_tis::RegisterAccess;
+use tpm2_tests::tap::{Access, Tap};
 use tpm2_wire::{
     AlgId, Auth, Capability, Handle, Marshal, PcrSelection, PcrSelectionList, StartupType,
     Transport, Writer,
@@ -36,40 +36,6 @@ impl<T: Transport> Transport for Recording<T> {
         let rsp = self.inner.transact(buf, len)?;
         self.frames.push(rsp.to_vec());
         Ok(rsp)
-    }
-}
-
-/// Keeps every value read, little-endian, in order.
-struct ReadLog<B> {
-    inner: B,
-    reads: Vec<u8>,
-}
-
-impl<B: RegisterAccess> RegisterAccess for ReadLog<B> {
-    type Error = B::Error;
-    fn read8(&mut self, o: u32) -> Result<u8, B::Error> {
-        let v = self.inner.read8(o)?;
-        self.reads.push(v);
-        Ok(v)
-    }
-    fn read16(&mut self, o: u32) -> Result<u16, B::Error> {
-        let v = self.inner.read16(o)?;
-        self.reads.extend(v.to_le_bytes());
-        Ok(v)
-    }
-    fn read32(&mut self, o: u32) -> Result<u32, B::Error> {
-        let v = self.inner.read32(o)?;
-        self.reads.extend(v.to_le_bytes());
-        Ok(v)
-    }
-    fn write8(&mut self, o: u32, v: u8) -> Result<(), B::Error> {
-        self.inner.write8(o, v)
-    }
-    fn write16(&mut self, o: u32, v: u16) -> Result<(), B::Error> {
-        self.inner.write16(o, v)
-    }
-    fn write32(&mut self, o: u32, v: u32) -> Result<(), B::Error> {
-        self.inner.write32(o, v)
     }
 }
 
@@ -207,10 +173,7 @@ fn capture_attestation(tpm: &mut Recorded, save: &dyn Fn(u8, &mut Recorded)) {
 fn capture_register_and_static_seeds(mssim_rsp: &[u8]) {
     // tis and crb: the register reads of a real round trip.
     for (target, device) in [("tis", Device::Tis), ("crb", Device::Crb)] {
-        let mut bus = ReadLog {
-            inner: QemuTpm::start(device).unwrap(),
-            reads: Vec::new(),
-        };
+        let mut bus = Tap::new(QemuTpm::start(device).unwrap());
         let mut buf = [0u8; 4096];
         let len = get_random_frame(&mut buf);
         let ok = match device {
@@ -228,7 +191,14 @@ fn capture_register_and_static_seeds(mssim_rsp: &[u8]) {
             .is_ok_and(|mut t| t.transact(&mut buf, len).is_ok()),
         };
         assert!(ok, "{target}");
-        std::fs::write(corpus(target).join("qemu-get-random"), &bus.reads).unwrap();
+        // Every value read, little-endian, in order.
+        let reads: Vec<u8> = bus
+            .log
+            .iter()
+            .filter(|a| !a.write)
+            .flat_map(Access::bytes)
+            .collect();
+        std::fs::write(corpus(target).join("qemu-get-random"), reads).unwrap();
     }
 
     // commands: size byte, then an encoded template.

@@ -3,13 +3,12 @@
 //! response HMAC is refused, encrypted parameters decrypt to the bytes sent in clear, and
 //! policy digests computed in software equal the TPM's.
 
-extern crate alloc;
-
 use tpm2_cmds::ek::{ECC_P256_TEMPLATE, POLICY_A_SHA256};
 use tpm2_cmds::session::{PolicyDigest, Salt, SessionConfig, SessionError, SessionType};
 use tpm2_cmds::{Error, Tpm};
 use tpm2_tests::delay::VirtualClock;
 use tpm2_tests::peer::{Peer, handles_left};
+use tpm2_tests::tap::{Access, Tap};
 use tpm2_wire::{
     AlgId, Auth, CommandCode, Handle, HandleType, NvAttributes, NvPublic, PcrBitmap, PcrSelection,
     PcrSelectionList, Transport,
@@ -326,54 +325,19 @@ fn a_tampered_response_hmac_is_a_typed_error_and_breaks_the_session() {
     assert_eq!(sessions_left(&mut tpm), 0);
 }
 
-/// Records every byte that crosses TIS's data FIFO (DATA_FIFO 0x24, XDATA_FIFO 0x80..0x84
-/// of any locality) in either direction: what a logic analyser on the LPC or SPI bus sees.
-struct BusTap<'a> {
-    bus: &'a mut tpm2_tests::qemu::QemuTpm,
-    seen: alloc::rc::Rc<core::cell::RefCell<Vec<u8>>>,
-}
-
-impl BusTap<'_> {
-    fn fifo(offset: u32) -> bool {
+/// The bytes that crossed TIS's data FIFO (DATA_FIFO 0x24, XDATA_FIFO 0x80..0x84 of any
+/// locality) in either direction since `tap` was last drained: what a logic analyser on the
+/// LPC or SPI bus sees.
+fn fifo_bytes<B>(tap: &mut Tap<B>) -> Vec<u8> {
+    let fifo = |offset: u32| {
         let reg = offset & 0xFFF;
         reg == 0x24 || (0x80..0x84).contains(&reg)
-    }
-    fn record(&self, offset: u32, bytes: &[u8]) {
-        if Self::fifo(offset) {
-            self.seen.borrow_mut().extend_from_slice(bytes);
-        }
-    }
-}
-
-impl tpm2_tis::RegisterAccess for BusTap<'_> {
-    type Error = tpm2_tests::qemu::QtestError;
-    fn read8(&mut self, offset: u32) -> Result<u8, Self::Error> {
-        let v = self.bus.read8(offset)?;
-        self.record(offset, &[v]);
-        Ok(v)
-    }
-    fn read16(&mut self, offset: u32) -> Result<u16, Self::Error> {
-        let v = self.bus.read16(offset)?;
-        self.record(offset, &v.to_le_bytes());
-        Ok(v)
-    }
-    fn read32(&mut self, offset: u32) -> Result<u32, Self::Error> {
-        let v = self.bus.read32(offset)?;
-        self.record(offset, &v.to_le_bytes());
-        Ok(v)
-    }
-    fn write8(&mut self, offset: u32, value: u8) -> Result<(), Self::Error> {
-        self.record(offset, &[value]);
-        self.bus.write8(offset, value)
-    }
-    fn write16(&mut self, offset: u32, value: u16) -> Result<(), Self::Error> {
-        self.record(offset, &value.to_le_bytes());
-        self.bus.write16(offset, value)
-    }
-    fn write32(&mut self, offset: u32, value: u32) -> Result<(), Self::Error> {
-        self.record(offset, &value.to_le_bytes());
-        self.bus.write32(offset, value)
-    }
+    };
+    core::mem::take(&mut tap.log)
+        .iter()
+        .filter(|a| fifo(a.offset))
+        .flat_map(Access::bytes)
+        .collect()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -384,11 +348,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_shows() {
     use tpm2_tests::qemu::{Device, QemuTpm};
     let mut qemu = QemuTpm::start(Device::Tis).unwrap_or_else(|e| panic!("{e}"));
-    let seen = alloc::rc::Rc::new(core::cell::RefCell::new(Vec::new()));
-    let tap = BusTap {
-        bus: &mut qemu,
-        seen: seen.clone(),
-    };
+    let tap = Tap::new(&mut qemu);
     let tis =
         tpm2_tis::Tis::new(tap, VirtualClock::default(), tpm2_tis::Config::default()).unwrap();
     let mut tpm = Tpm::new(tis, VirtualClock::default());
@@ -398,11 +358,11 @@ fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_show
     let second = b"lockout-secret-two";
 
     // Password sessions: the new value, then the value itself, cross the bus in clear.
-    seen.borrow_mut().clear();
+    fifo_bytes(tpm.transport_mut().bus_mut());
     tpm.hierarchy_change_auth(Handle::LOCKOUT, Auth::EMPTY, auth(first))
         .unwrap();
     tpm.dictionary_attack_lock_reset(auth(first)).unwrap();
-    let clear = core::mem::take(&mut *seen.borrow_mut());
+    let clear = fifo_bytes(tpm.transport_mut().bus_mut());
     assert!(
         contains(&clear, first),
         "a password session shows the authValue"
@@ -411,7 +371,7 @@ fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_show
     // A salted session with parameter encryption: the same two commands succeed and
     // neither value, old or new, is on the bus.
     let ek = ecc_ek(&mut tpm);
-    seen.borrow_mut().clear();
+    fifo_bytes(tpm.transport_mut().bus_mut());
     {
         let mut s = tpm
             .start_session(&SessionConfig::salted_hmac(ek), &mut rng)
@@ -421,7 +381,7 @@ fn on_the_tis_bus_a_salted_session_hides_the_auth_values_a_password_session_show
         s.dictionary_attack_lock_reset(auth(second)).unwrap();
         s.end().unwrap();
     }
-    let protected = core::mem::take(&mut *seen.borrow_mut());
+    let protected = fifo_bytes(tpm.transport_mut().bus_mut());
     assert!(
         protected.len() > 200,
         "the tap saw the commands: {} bytes",
